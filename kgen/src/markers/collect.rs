@@ -1,0 +1,181 @@
+//! Collecting markers and descriptions from an item's attributes (doc comments and `#[kgen]`).
+
+use super::attr::{is_kgen_attr, parse_kgen_attr};
+use super::parse::{DocLine, parse_doc_marker};
+use super::registry::Target;
+use super::{Marker, Spelling};
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use std::path::PathBuf;
+use std::sync::Arc;
+use syn::{Expr, ExprLit, Lit, Meta};
+
+/// What an item's attributes say: markers in source order, and the description.
+#[derive(Clone, Debug, Default)]
+pub struct Collected {
+    /// Markers in source order.
+    pub markers: Vec<Marker>,
+    /// The doc comment with marker lines removed (controller-gen's description rules).
+    pub description: String,
+}
+
+/// Reads the markers and the description from `attrs`, checking each marker may be written on `target`.
+pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, diags: &mut Diagnostics) -> Collected {
+    let mut out = Collected::default();
+    let mut doc_lines: Vec<String> = Vec::new();
+    for attr in attrs {
+        if is_kgen_attr(attr) {
+            let (markers, errors) = parse_kgen_attr(attr, file);
+            for e in errors {
+                let mut d = Diagnostic::error(Location::from_span(file, e.span), e.message);
+                d.help = e.help;
+                diags.push(d);
+            }
+            out.markers.extend(markers);
+            continue;
+        }
+        let Some(text) = doc_text(attr) else { continue };
+        let base = Location::from_span(file, attr.pound_token.span);
+        for (i, line) in text.split('\n').enumerate() {
+            let trimmed = line.trim_start();
+            let is_marker = trimmed.starts_with('+') && trimmed[1..].starts_with(|c: char| c.is_ascii_alphabetic());
+            if !is_marker {
+                doc_lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_string());
+                continue;
+            }
+            // `///` (or `//!`) takes three columns; a block doc comment's later lines start at column 1.
+            let indent = line.len() - trimmed.len();
+            let loc = if i == 0 {
+                base.shifted(3 + indent)
+            } else {
+                Location::new(base.file.clone(), base.line + i, 1 + indent)
+            };
+            match parse_doc_marker(trimmed, &loc) {
+                DocLine::Marker(m) => out.markers.push(m),
+                DocLine::Invalid(d) => diags.push(d),
+                DocLine::Foreign(t) => diags.push(Diagnostic::warning(
+                    loc,
+                    format!("`{}` is not a marker kgen knows; it was left out of the description", t.trim()),
+                )),
+            }
+        }
+    }
+    out.markers.retain(|m| {
+        if m.def.allows(target) {
+            return true;
+        }
+        let allowed: Vec<&str> = m.def.targets.iter().map(|t| t.name()).collect();
+        diags.push(
+            m.error(format!("{} cannot be written on a {}", m.display_name(), target.name()))
+                .with_help(format!("it belongs on a {}", allowed.join(" or "))),
+        );
+        false
+    });
+    check_repeats(&out.markers, diags);
+    out.description = description(&doc_lines);
+    out
+}
+
+/// A marker that is not repeatable may appear once per item (in either spelling).
+fn check_repeats(markers: &[Marker], diags: &mut Diagnostics) {
+    for (i, m) in markers.iter().enumerate() {
+        if m.def.repeatable {
+            continue;
+        }
+        if let Some(first) = markers[..i].iter().find(|p| std::ptr::eq(p.def, m.def)) {
+            diags.push(
+                m.error(format!("{} is given more than once", m.display_name()))
+                    .with_help(format!("first given at {}", first.location)),
+            );
+        }
+    }
+}
+
+/// The text of a `#[doc = "..."]` attribute.
+fn doc_text(attr: &syn::Attribute) -> Option<String> {
+    if !attr.path().is_ident("doc") {
+        return None;
+    }
+    match &attr.meta {
+        Meta::NameValue(nv) => match &nv.value {
+            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Builds a description from doc lines: line breaks kept, `TODO` lines dropped, a `---` line ends it
+/// (both outside code fences), blank lines at either end trimmed.
+pub fn description(lines: &[String]) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut fence = false;
+    for line in lines {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fence = !fence;
+        } else if !fence {
+            if t.starts_with("---") {
+                break;
+            }
+            if t.starts_with("TODO") {
+                continue;
+            }
+        }
+        kept.push(line.as_str());
+    }
+    while kept.first().is_some_and(|l| l.trim().is_empty()) {
+        kept.remove(0);
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    kept.join("\n")
+}
+
+/// True if any marker in `markers` has this spelling (used to report which spellings a fixture uses).
+pub fn uses_spelling(markers: &[Marker], spelling: Spelling) -> bool {
+    markers.iter().any(|m| m.spelling == spelling)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::markers::defs::Id;
+
+    fn field_markers(src: &str) -> (Collected, Diagnostics) {
+        let item: syn::ItemStruct = syn::parse_str(src).unwrap();
+        let field = item.fields.iter().next().unwrap();
+        let mut diags = Diagnostics::new();
+        let c = collect(&field.attrs, &Arc::new(PathBuf::from("api.rs")), Target::Field, &mut diags);
+        (c, diags)
+    }
+
+    #[test]
+    fn markers_leave_the_description() {
+        let (c, d) = field_markers(
+            "struct S {\n    /// The region.\n    ///\n    /// Second paragraph.\n    /// +kubebuilder:validation:MinLength=1\n    /// TODO: drop\n    /// ---\n    /// hidden\n    #[kgen(max_length = 10)]\n    region: String }",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.description, "The region.\n\nSecond paragraph.");
+        assert_eq!(c.markers.iter().map(|m| m.id()).collect::<Vec<_>>(), vec![Id::MinLength, Id::MaxLength]);
+        let loc = &c.markers[0].location;
+        assert_eq!((loc.line, loc.column), (5, 9));
+    }
+
+    #[test]
+    fn wrong_target_and_repeats_are_errors() {
+        let (_, d) = field_markers("struct S {\n /// +kubebuilder:subresource:status\n /// +nullable\n /// +nullable\n x: String }");
+        let msgs: Vec<String> = d.iter().map(|d| d.to_string()).collect();
+        assert!(msgs[0].contains("+kubebuilder:subresource:status cannot be written on a field"), "{msgs:?}");
+        assert!(msgs[1].contains("+nullable is given more than once"), "{msgs:?}");
+    }
+
+    #[test]
+    fn foreign_markers_warn() {
+        let (c, d) = field_markers("struct S {\n /// Text.\n /// +operator-sdk:csv:foo\n x: String }");
+        assert_eq!(c.description, "Text.");
+        let only = d.iter().next().unwrap();
+        assert!(!only.is_error());
+        assert!(only.message.contains("+operator-sdk:csv:foo"));
+    }
+}
