@@ -10,3 +10,4 @@
 
 pub mod diag;
 pub mod markers;
+pub mod schema;

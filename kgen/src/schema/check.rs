@@ -1,0 +1,1 @@
+//! Structural-schema checks, as the API server enforces them.

@@ -1,0 +1,8 @@
+//! OpenAPI v3 schemas: the types, the structural-schema checks the API server enforces, and
+//! validation of values (defaults, examples, and objects) against a schema.
+
+pub mod check;
+pub mod types;
+pub mod validate;
+
+pub use types::{ExternalDocs, Rule, Schema};

@@ -1,0 +1,1 @@
+//! Validation of JSON values against a schema.
