@@ -28,17 +28,28 @@ impl Location {
     /// The location of a `proc_macro2` span in `file` (spans carry 0-based columns).
     pub fn from_span(file: &Arc<PathBuf>, span: proc_macro2::Span) -> Self {
         let start = span.start();
-        Location { file: file.clone(), line: start.line.max(1), column: start.column + 1 }
+        Location {
+            file: file.clone(),
+            line: start.line.max(1),
+            column: start.column + 1,
+        }
     }
 
     /// The same line, `delta` characters further right.
     pub fn shifted(&self, delta: usize) -> Self {
-        Location { column: self.column + delta, ..self.clone() }
+        Location {
+            column: self.column + delta,
+            ..self.clone()
+        }
     }
 
     /// The start of a file, for problems that concern a file as a whole.
     pub fn file_start(file: &Path) -> Self {
-        Location { file: Arc::new(file.to_path_buf()), line: 1, column: 1 }
+        Location {
+            file: Arc::new(file.to_path_buf()),
+            line: 1,
+            column: 1,
+        }
     }
 }
 
@@ -73,12 +84,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub fn error(location: impl Into<Option<Location>>, message: impl Into<String>) -> Self {
-        Diagnostic { location: location.into(), severity: Severity::Error, message: message.into(), help: None }
+        Diagnostic {
+            location: location.into(),
+            severity: Severity::Error,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// A warning at `location`.
     pub fn warning(location: impl Into<Option<Location>>, message: impl Into<String>) -> Self {
-        Diagnostic { location: location.into(), severity: Severity::Warning, message: message.into(), help: None }
+        Diagnostic {
+            location: location.into(),
+            severity: Severity::Warning,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// The same diagnostic with a help line.
@@ -183,7 +204,11 @@ impl fmt::Display for Failed {
         for d in &self.diagnostics {
             writeln!(f, "{d}")?;
         }
-        write!(f, "kgen: {errors} error{} found; no files were written", if errors == 1 { "" } else { "s" })
+        write!(
+            f,
+            "kgen: {errors} error{} found; no files were written",
+            if errors == 1 { "" } else { "s" }
+        )
     }
 }
 

@@ -4,10 +4,94 @@
 //! code-generator's markers, and writes CustomResourceDefinitions.
 //!
 //! The pipeline: [`source`] (files, modules) → [`markers`] (parse) → [`model`] (groups, versions,
-//! kinds, types) → [`schema`] (OpenAPI v3 structural schemas) → [`crd`] (CRD objects, YAML).
+//! kinds, types) → [`schema`] (OpenAPI v3 structural schemas) → [`crd`] (CRD objects, YAML) →
+//! [`output`] (atomic writes, drift checks).
+//!
+//! ```no_run
+//! let out = kgen::generate_crds(&kgen::CrdOptions::new(["examples/kluster/src/api"])).unwrap();
+//! for f in &out.files {
+//!     println!("{}: {} bytes", f.name, f.contents.len());
+//! }
+//! ```
 
 #![warn(missing_docs)]
 
+pub mod crd;
 pub mod diag;
 pub mod markers;
+pub mod model;
+pub mod output;
 pub mod schema;
+pub mod source;
+
+use diag::{Diagnostic, Diagnostics, Failed};
+use output::GeneratedFile;
+use std::path::PathBuf;
+
+/// Options for [`generate_crds`].
+#[derive(Clone, Debug, Default)]
+pub struct CrdOptions {
+    /// Files or directories to read.
+    pub paths: Vec<PathBuf>,
+    /// Text put before each file's `---` (default: `templates/crd-header.yaml`).
+    pub header: Option<String>,
+    /// Shorten descriptions to this many bytes (`0` removes them).
+    pub max_desc_len: Option<usize>,
+}
+
+impl CrdOptions {
+    /// Options reading `paths`, with the default header and full descriptions.
+    pub fn new<P: Into<PathBuf>>(paths: impl IntoIterator<Item = P>) -> Self {
+        CrdOptions {
+            paths: paths.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The result of a successful run.
+#[derive(Debug)]
+pub struct CrdOutput {
+    /// The CRDs, sorted by group and kind.
+    pub crds: Vec<crd::Crd>,
+    /// One rendered file per CRD, in the same order.
+    pub files: Vec<GeneratedFile>,
+    /// Warnings (the run succeeded despite them).
+    pub warnings: Vec<Diagnostic>,
+    /// Every file and directory read.
+    pub inputs: source::Inputs,
+    /// The model the CRDs were built from (for other emitters).
+    pub api: model::Api,
+}
+
+/// Reads the API types under `opts.paths` and builds every CRD. On any error nothing is
+/// returned but the full list of diagnostics: callers write no files.
+pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
+    let mut diags = Diagnostics::new();
+    let (files, inputs) = source::load(&opts.paths, &mut diags);
+    let api = model::build(&files, &mut diags);
+    let crds = crd::assemble(&api, &mut diags);
+    if diags.has_errors() {
+        return Err(Failed {
+            diagnostics: diags.into_sorted(),
+        });
+    }
+    let header = opts
+        .header
+        .as_deref()
+        .unwrap_or(crd::output::DEFAULT_HEADER);
+    let files = crds
+        .iter()
+        .map(|c| GeneratedFile {
+            name: c.file_name(),
+            contents: crd::output::render(c, header, opts.max_desc_len),
+        })
+        .collect();
+    Ok(CrdOutput {
+        crds,
+        files,
+        warnings: diags.into_sorted(),
+        inputs,
+        api,
+    })
+}

@@ -35,7 +35,11 @@ pub struct AttrError {
 
 impl AttrError {
     fn new(span: Span, message: impl Into<String>) -> Self {
-        AttrError { span, message: message.into(), help: None }
+        AttrError {
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
 }
 
@@ -45,13 +49,19 @@ pub fn is_kgen_attr(attr: &syn::Attribute) -> bool {
 }
 
 /// Parses one `#[kgen(...)]` attribute; `file` is only used to record marker locations.
-pub fn parse_kgen_attr(attr: &syn::Attribute, file: &Arc<PathBuf>) -> (Vec<Marker>, Vec<AttrError>) {
+pub fn parse_kgen_attr(
+    attr: &syn::Attribute,
+    file: &Arc<PathBuf>,
+) -> (Vec<Marker>, Vec<AttrError>) {
     let mut markers = Vec::new();
     let mut errors = Vec::new();
     let list = match &attr.meta {
         syn::Meta::List(list) => list,
         other => {
-            errors.push(AttrError::new(other.span(), "expected `#[kgen(marker, ...)]`"));
+            errors.push(AttrError::new(
+                other.span(),
+                "expected `#[kgen(marker, ...)]`",
+            ));
             return (markers, errors);
         }
     };
@@ -72,7 +82,11 @@ fn parse_one(
     markers: &mut Vec<Marker>,
     errors: &mut Vec<AttrError>,
 ) {
-    let Some(ident) = meta.path.get_ident().map(|i| i.to_string().trim_start_matches("r#").to_string()) else {
+    let Some(ident) = meta
+        .path
+        .get_ident()
+        .map(|i| i.to_string().trim_start_matches("r#").to_string())
+    else {
         errors.push(AttrError::new(meta.path.span(), "expected a marker name"));
         skip_rest(&meta);
         return;
@@ -90,7 +104,13 @@ fn parse_one(
     }
     let reg = Registry::global();
     let Some(def) = reg.by_attr(&ident, items) else {
-        let mut err = AttrError::new(span, format!("unknown kgen marker `{ident}`{}", if items { " inside items(...)" } else { "" }));
+        let mut err = AttrError::new(
+            span,
+            format!(
+                "unknown kgen marker `{ident}`{}",
+                if items { " inside items(...)" } else { "" }
+            ),
+        );
         err.help = reg
             .suggest_attr(&ident)
             .map(|s| format!("did you mean `{s}`? (see `kgen markers`)"))
@@ -104,7 +124,10 @@ fn parse_one(
     match def.shape {
         Shape::Flag => {
             if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
-                errors.push(AttrError::new(meta.input.span(), format!("`{ident}` is a flag and takes no value")));
+                errors.push(AttrError::new(
+                    meta.input.span(),
+                    format!("`{ident}` is a flag and takes no value"),
+                ));
                 skip_rest(&meta);
                 return;
             }
@@ -113,7 +136,10 @@ fn parse_one(
             let expr = match meta.value().and_then(|v| v.parse::<Expr>()) {
                 Ok(e) => e,
                 Err(_) => {
-                    errors.push(AttrError::new(span, format!("`{ident}` needs a value: `{ident} = <{}>`", ty.describe())));
+                    errors.push(AttrError::new(
+                        span,
+                        format!("`{ident}` needs a value: `{ident} = <{}>`", ty.describe()),
+                    ));
                     skip_rest(&meta);
                     return;
                 }
@@ -131,7 +157,10 @@ fn parse_one(
         Shape::Args { args: defs, .. } => {
             if !meta.input.peek(syn::token::Paren) {
                 let names: Vec<&str> = defs.iter().map(|a| a.attr).collect();
-                errors.push(AttrError::new(span, format!("`{ident}` takes arguments: `{ident}({})`", names.join(", "))));
+                errors.push(AttrError::new(
+                    span,
+                    format!("`{ident}` takes arguments: `{ident}({})`", names.join(", ")),
+                ));
                 skip_rest(&meta);
                 return;
             }
@@ -148,13 +177,21 @@ fn parse_one(
             }
             for a in defs.iter().filter(|a| a.required) {
                 if !args.contains_key(a.name) {
-                    errors.push(AttrError::new(span, format!("`{ident}` is missing required argument `{}`", a.attr)));
+                    errors.push(AttrError::new(
+                        span,
+                        format!("`{ident}` is missing required argument `{}`", a.attr),
+                    ));
                     return;
                 }
             }
         }
     }
-    markers.push(Marker { def, args, location, spelling: Spelling::Attr });
+    markers.push(Marker {
+        def,
+        args,
+        location,
+        spelling: Spelling::Attr,
+    });
 }
 
 fn parse_arg(
@@ -164,27 +201,49 @@ fn parse_arg(
     args: &mut BTreeMap<&'static str, Value>,
     errors: &mut Vec<AttrError>,
 ) {
-    let name = arg.path.get_ident().map(|i| i.to_string().trim_start_matches("r#").to_string()).unwrap_or_default();
+    let name = arg
+        .path
+        .get_ident()
+        .map(|i| i.to_string().trim_start_matches("r#").to_string())
+        .unwrap_or_default();
     let span = arg.path.span();
     let Some(a) = defs.iter().find(|a| a.attr == name) else {
-        let mut err = AttrError::new(span, format!("unknown argument `{name}` for `{}`", def.attr.unwrap_or(def.name)));
+        let mut err = AttrError::new(
+            span,
+            format!(
+                "unknown argument `{name}` for `{}`",
+                def.attr.unwrap_or(def.name)
+            ),
+        );
         let names: Vec<&str> = defs.iter().map(|a| a.attr).collect();
-        err.help = Some(match super::registry::closest(&name, names.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`?"),
-            None => format!("expected one of {}", names.join(", ")),
-        });
+        err.help = Some(
+            match super::registry::closest(&name, names.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("expected one of {}", names.join(", ")),
+            },
+        );
         errors.push(err);
         skip_rest(&arg);
         return;
     };
-    let expr = if a.ty == ArgType::Bool && (arg.input.is_empty() || arg.input.peek(syn::Token![,])) {
+    let expr = if a.ty == ArgType::Bool && (arg.input.is_empty() || arg.input.peek(syn::Token![,]))
+    {
         // `optional_old_self` alone means true.
-        Expr::Lit(ExprLit { attrs: vec![], lit: Lit::Bool(syn::LitBool::new(true, span)) })
+        Expr::Lit(ExprLit {
+            attrs: vec![],
+            lit: Lit::Bool(syn::LitBool::new(true, span)),
+        })
     } else {
         match arg.value().and_then(|v| v.parse::<Expr>()) {
             Ok(e) => e,
             Err(_) => {
-                errors.push(AttrError::new(span, format!("argument `{name}` needs a value: `{name} = <{}>`", a.ty.describe())));
+                errors.push(AttrError::new(
+                    span,
+                    format!(
+                        "argument `{name}` needs a value: `{name} = <{}>`",
+                        a.ty.describe()
+                    ),
+                ));
                 skip_rest(&arg);
                 return;
             }
@@ -193,7 +252,10 @@ fn parse_arg(
     match expr_value(&expr, a.ty) {
         Ok(v) => {
             if args.insert(a.name, v).is_some() {
-                errors.push(AttrError::new(span, format!("argument `{name}` given twice")));
+                errors.push(AttrError::new(
+                    span,
+                    format!("argument `{name}` given twice"),
+                ));
             }
         }
         Err(e) => errors.push(e),
@@ -234,10 +296,17 @@ fn expr_json(expr: &Expr) -> Result<Value, AttrError> {
                 .or_else(|_| i.base10_parse::<u64>().map(|v| Value::Number(v.into())))
                 .map_err(|e| AttrError::new(i.span(), e.to_string())),
             Lit::Float(f) => {
-                let v: f64 = f.base10_parse().map_err(|e| AttrError::new(f.span(), e.to_string()))?;
-                Number::from_f64(v).map(Value::Number).ok_or_else(|| AttrError::new(f.span(), "not a finite number"))
+                let v: f64 = f
+                    .base10_parse()
+                    .map_err(|e| AttrError::new(f.span(), e.to_string()))?;
+                Number::from_f64(v)
+                    .map(Value::Number)
+                    .ok_or_else(|| AttrError::new(f.span(), "not a finite number"))
             }
-            other => Err(AttrError::new(other.span(), "expected a string, number or boolean literal")),
+            other => Err(AttrError::new(
+                other.span(),
+                "expected a string, number or boolean literal",
+            )),
         },
         Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match expr_json(&u.expr)? {
             Value::Number(n) => {
@@ -251,10 +320,16 @@ fn expr_json(expr: &Expr) -> Result<Value, AttrError> {
             }
             _ => Err(AttrError::new(u.span(), "only numbers can be negated")),
         },
-        Expr::Array(a) => a.elems.iter().map(expr_json).collect::<Result<Vec<_>, _>>().map(Value::Array),
+        Expr::Array(a) => a
+            .elems
+            .iter()
+            .map(expr_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
         Expr::Macro(m) if m.mac.path.is_ident("json") => {
             let text = m.mac.tokens.to_string();
-            serde_json::from_str(&text).map_err(|e| AttrError::new(m.span(), format!("invalid JSON in json!(...): {e}")))
+            serde_json::from_str(&text)
+                .map_err(|e| AttrError::new(m.span(), format!("invalid JSON in json!(...): {e}")))
         }
         Expr::Group(g) => expr_json(&g.expr),
         Expr::Paren(p) => expr_json(&p.expr),
@@ -292,16 +367,30 @@ pub fn check_value(v: Value, ty: ArgType) -> Result<Value, String> {
         },
         ArgType::OneOf(words) => match &v {
             Value::String(s) if words.contains(&s.as_str()) => Ok(v),
-            other => Err(format!("expected one of {}, found {}", words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", "), found(other))),
+            other => Err(format!(
+                "expected one of {}, found {}",
+                words
+                    .iter()
+                    .map(|w| format!("\"{w}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                found(other)
+            )),
         },
         ArgType::StringList | ArgType::CommaList => match v {
             Value::String(s) => Ok(Value::Array(vec![Value::String(s)])),
             Value::Array(items) if items.iter().all(Value::is_string) => Ok(Value::Array(items)),
-            other => Err(format!("expected a list of strings like [\"a\", \"b\"], found {}", found(&other))),
+            other => Err(format!(
+                "expected a list of strings like [\"a\", \"b\"], found {}",
+                found(&other)
+            )),
         },
         ArgType::AnyList => match v {
             Value::Array(_) => Ok(v),
-            other => Err(format!("expected a list like [\"a\", \"b\"], found {}", found(&other))),
+            other => Err(format!(
+                "expected a list like [\"a\", \"b\"], found {}",
+                found(&other)
+            )),
         },
         ArgType::Any | ArgType::Json => Ok(v),
     }
@@ -347,7 +436,9 @@ mod tests {
 
     #[test]
     fn items_json_and_keywords() {
-        let (m, e) = parse(r#"#[kgen(items(max_length = 5), default = json!({"a": [1, 2]}), enum = ["a", "b"], type = "object")]"#);
+        let (m, e) = parse(
+            r#"#[kgen(items(max_length = 5), default = json!({"a": [1, 2]}), enum = ["a", "b"], type = "object")]"#,
+        );
         assert!(e.is_empty(), "{e:?}");
         assert!(m[0].def.items);
         assert_eq!(m[1].value(), &json!({"a": [1, 2]}));
@@ -363,7 +454,10 @@ mod tests {
         let (_, e) = parse(r#"#[kgen(max_length = "3")]"#);
         assert!(e[0].message.contains("expected an integer"), "{:?}", e[0]);
         let (_, e) = parse(r#"#[kgen(printcolumn(name = "A", type = "date"))]"#);
-        assert!(e[0].message.contains("missing required argument `json_path`"));
+        assert!(
+            e[0].message
+                .contains("missing required argument `json_path`")
+        );
         let (_, e) = parse(r#"#[kgen(printcolumn(name = "A", type = "dat", json_path = ".x"))]"#);
         assert!(e[0].message.contains("expected one of"));
         let (m, e) = parse(r#"#[kgen(bogus = 1, minimum = 1)]"#);

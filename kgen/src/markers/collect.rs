@@ -19,7 +19,12 @@ pub struct Collected {
 }
 
 /// Reads the markers and the description from `attrs`, checking each marker may be written on `target`.
-pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, diags: &mut Diagnostics) -> Collected {
+pub fn collect(
+    attrs: &[syn::Attribute],
+    file: &Arc<PathBuf>,
+    target: Target,
+    diags: &mut Diagnostics,
+) -> Collected {
     let mut out = Collected::default();
     let mut doc_lines: Vec<String> = Vec::new();
     for attr in attrs {
@@ -37,9 +42,15 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
         let base = Location::from_span(file, attr.pound_token.span);
         for (i, line) in text.split('\n').enumerate() {
             let trimmed = line.trim_start();
-            let is_marker = trimmed.starts_with('+') && trimmed[1..].starts_with(|c: char| c.is_ascii_alphabetic());
+            let is_marker = trimmed.starts_with('+')
+                && trimmed[1..].starts_with(|c: char| c.is_ascii_alphabetic());
             if !is_marker {
-                doc_lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_string());
+                doc_lines.push(
+                    line.strip_prefix(' ')
+                        .unwrap_or(line)
+                        .trim_end()
+                        .to_string(),
+                );
                 continue;
             }
             // `///` (or `//!`) takes three columns; a block doc comment's later lines start at column 1.
@@ -54,7 +65,10 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
                 DocLine::Invalid(d) => diags.push(d),
                 DocLine::Foreign(t) => diags.push(Diagnostic::warning(
                     loc,
-                    format!("`{}` is not a marker kgen knows; it was left out of the description", t.trim()),
+                    format!(
+                        "`{}` is not a marker kgen knows; it was left out of the description",
+                        t.trim()
+                    ),
                 )),
             }
         }
@@ -65,8 +79,12 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
         }
         let allowed: Vec<&str> = m.def.targets.iter().map(|t| t.name()).collect();
         diags.push(
-            m.error(format!("{} cannot be written on a {}", m.display_name(), target.name()))
-                .with_help(format!("it belongs on a {}", allowed.join(" or "))),
+            m.error(format!(
+                "{} cannot be written on a {}",
+                m.display_name(),
+                target.name()
+            ))
+            .with_help(format!("it belongs on a {}", allowed.join(" or "))),
         );
         false
     });
@@ -97,7 +115,9 @@ fn doc_text(attr: &syn::Attribute) -> Option<String> {
     }
     match &attr.meta {
         Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Some(s.value()),
             _ => None,
         },
         _ => None,
@@ -146,7 +166,12 @@ mod tests {
         let item: syn::ItemStruct = syn::parse_str(src).unwrap();
         let field = item.fields.iter().next().unwrap();
         let mut diags = Diagnostics::new();
-        let c = collect(&field.attrs, &Arc::new(PathBuf::from("api.rs")), Target::Field, &mut diags);
+        let c = collect(
+            &field.attrs,
+            &Arc::new(PathBuf::from("api.rs")),
+            Target::Field,
+            &mut diags,
+        );
         (c, diags)
     }
 
@@ -157,22 +182,34 @@ mod tests {
         );
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(c.description, "The region.\n\nSecond paragraph.");
-        assert_eq!(c.markers.iter().map(|m| m.id()).collect::<Vec<_>>(), vec![Id::MinLength, Id::MaxLength]);
+        assert_eq!(
+            c.markers.iter().map(|m| m.id()).collect::<Vec<_>>(),
+            vec![Id::MinLength, Id::MaxLength]
+        );
         let loc = &c.markers[0].location;
         assert_eq!((loc.line, loc.column), (5, 9));
     }
 
     #[test]
     fn wrong_target_and_repeats_are_errors() {
-        let (_, d) = field_markers("struct S {\n /// +kubebuilder:subresource:status\n /// +nullable\n /// +nullable\n x: String }");
+        let (_, d) = field_markers(
+            "struct S {\n /// +kubebuilder:subresource:status\n /// +nullable\n /// +nullable\n x: String }",
+        );
         let msgs: Vec<String> = d.iter().map(|d| d.to_string()).collect();
-        assert!(msgs[0].contains("+kubebuilder:subresource:status cannot be written on a field"), "{msgs:?}");
-        assert!(msgs[1].contains("+nullable is given more than once"), "{msgs:?}");
+        assert!(
+            msgs[0].contains("+kubebuilder:subresource:status cannot be written on a field"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs[1].contains("+nullable is given more than once"),
+            "{msgs:?}"
+        );
     }
 
     #[test]
     fn foreign_markers_warn() {
-        let (c, d) = field_markers("struct S {\n /// Text.\n /// +operator-sdk:csv:foo\n x: String }");
+        let (c, d) =
+            field_markers("struct S {\n /// Text.\n /// +operator-sdk:csv:foo\n x: String }");
         assert_eq!(c.description, "Text.");
         let only = d.iter().next().unwrap();
         assert!(!only.is_error());

@@ -96,7 +96,11 @@ pub struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     /// A scanner at the start of `text`.
     pub fn new(text: &'a str) -> Self {
-        Scanner { chars: text.chars().collect(), pos: 0, _text: text }
+        Scanner {
+            chars: text.chars().collect(),
+            pos: 0,
+            _text: text,
+        }
     }
 
     /// Current character offset.
@@ -139,7 +143,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, GrammarError> {
-        Err(GrammarError { offset: self.pos, message: message.into() })
+        Err(GrammarError {
+            offset: self.pos,
+            message: message.into(),
+        })
     }
 
     /// Reads an argument name: letters, digits and `_`, up to `=`.
@@ -229,7 +236,10 @@ impl<'a> Scanner<'a> {
                         .find(|w| w.eq_ignore_ascii_case(&word))
                         .map(|w| format!(" (did you mean `{w}`?)"))
                         .unwrap_or_default();
-                    self.err(format!("expected one of {}, found `{word}`{hint}", words.join(", ")))
+                    self.err(format!(
+                        "expected one of {}, found `{word}`{hint}",
+                        words.join(", ")
+                    ))
                 }
             }
             ArgType::StringList => self.list(ArgType::String, ctx),
@@ -238,8 +248,12 @@ impl<'a> Scanner<'a> {
                 let start = self.pos;
                 let rest: String = self.chars[self.pos..].iter().collect();
                 self.pos = self.chars.len();
-                let items: Vec<Value> =
-                    rest.split(',').map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect();
+                let items: Vec<Value> = rest
+                    .split(',')
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.into()))
+                    .collect();
                 if items.is_empty() {
                     self.pos = start;
                     return self.err("expected a comma-separated list, found nothing");
@@ -280,7 +294,10 @@ impl<'a> Scanner<'a> {
                     Some('}') => break,
                     _ => {
                         self.pos = self.pos.saturating_sub(1);
-                        return self.err(format!("expected `,` or `}}` in a list, found {}", self.found()));
+                        return self.err(format!(
+                            "expected `,` or `}}` in a list, found {}",
+                            self.found()
+                        ));
                     }
                 }
             }
@@ -297,7 +314,10 @@ impl<'a> Scanner<'a> {
             break;
         }
         if ctx == Context::Whole && !self.at_end() {
-            return self.err(format!("expected `;` between list items, found {}", self.found()));
+            return self.err(format!(
+                "expected `;` between list items, found {}",
+                self.found()
+            ));
         }
         Ok(Value::Array(items))
     }
@@ -328,7 +348,11 @@ impl<'a> Scanner<'a> {
             }
             self.pos += 1;
         }
-        self.chars[start..self.pos].iter().collect::<String>().trim().to_string()
+        self.chars[start..self.pos]
+            .iter()
+            .collect::<String>()
+            .trim()
+            .to_string()
     }
 
     fn delimited(&mut self, quote: char) -> Result<String, GrammarError> {
@@ -463,7 +487,11 @@ impl<'a> Scanner<'a> {
 
     /// After `{`: is the first element a key followed by `:`?
     fn looks_like_map(&self) -> bool {
-        let mut probe = Scanner { chars: self.chars.clone(), pos: self.pos + 1, _text: self._text };
+        let mut probe = Scanner {
+            chars: self.chars.clone(),
+            pos: self.pos + 1,
+            _text: self._text,
+        };
         probe.skip_ws();
         if probe.peek() == Some('}') {
             return false;
@@ -481,7 +509,10 @@ impl<'a> Scanner<'a> {
         loop {
             let key = self.string(Context::MapKey)?;
             if !self.eat(':') {
-                return self.err(format!("expected `:` after map key `{key}`, found {}", self.found()));
+                return self.err(format!(
+                    "expected `:` after map key `{key}`, found {}",
+                    self.found()
+                ));
             }
             let value = self.any(Context::MapValue)?;
             map.insert(key, value);
@@ -491,7 +522,10 @@ impl<'a> Scanner<'a> {
                 Some('}') => break,
                 _ => {
                     self.pos = self.pos.saturating_sub(1);
-                    return self.err(format!("expected `,` or `}}` in a map, found {}", self.found()));
+                    return self.err(format!(
+                        "expected `,` or `}}` in a map, found {}",
+                        self.found()
+                    ));
                 }
             }
         }
@@ -510,12 +544,28 @@ mod tests {
 
     #[test]
     fn strings_in_every_spelling() {
-        assert_eq!(whole(r#""a\"b\n""#, ArgType::String).unwrap(), json!("a\"b\n"));
+        assert_eq!(
+            whole(r#""a\"b\n""#, ArgType::String).unwrap(),
+            json!("a\"b\n")
+        );
         assert_eq!(whole(r"`^\d+$`", ArgType::String).unwrap(), json!(r"^\d+$"));
         assert_eq!(whole("'x y'", ArgType::String).unwrap(), json!("x y"));
-        assert_eq!(whole("kgen.dev", ArgType::String).unwrap(), json!("kgen.dev"));
-        assert!(whole(r#""\d""#, ArgType::String).unwrap_err().message.contains("unknown escape"));
-        assert!(whole(r#""open"#, ArgType::String).unwrap_err().message.contains("unterminated"));
+        assert_eq!(
+            whole("kgen.dev", ArgType::String).unwrap(),
+            json!("kgen.dev")
+        );
+        assert!(
+            whole(r#""\d""#, ArgType::String)
+                .unwrap_err()
+                .message
+                .contains("unknown escape")
+        );
+        assert!(
+            whole(r#""open"#, ArgType::String)
+                .unwrap_err()
+                .message
+                .contains("unterminated")
+        );
     }
 
     #[test]
@@ -523,27 +573,50 @@ mod tests {
         assert_eq!(whole("-5", ArgType::Int).unwrap(), json!(-5));
         assert_eq!(whole("1.5", ArgType::Number).unwrap(), json!(1.5));
         assert!(whole("1.5", ArgType::Int).is_err());
-        assert!(whole("ten", ArgType::Int).unwrap_err().message.contains("expected an integer"));
+        assert!(
+            whole("ten", ArgType::Int)
+                .unwrap_err()
+                .message
+                .contains("expected an integer")
+        );
         assert!(whole("yes", ArgType::Bool).is_err());
     }
 
     #[test]
     fn lists_in_both_spellings() {
-        assert_eq!(whole("{a,b, \"c d\"}", ArgType::StringList).unwrap(), json!(["a", "b", "c d"]));
-        assert_eq!(whole("a;b;c", ArgType::StringList).unwrap(), json!(["a", "b", "c"]));
-        assert_eq!(whole("1;2;x", ArgType::AnyList).unwrap(), json!([1, 2, "x"]));
+        assert_eq!(
+            whole("{a,b, \"c d\"}", ArgType::StringList).unwrap(),
+            json!(["a", "b", "c d"])
+        );
+        assert_eq!(
+            whole("a;b;c", ArgType::StringList).unwrap(),
+            json!(["a", "b", "c"])
+        );
+        assert_eq!(
+            whole("1;2;x", ArgType::AnyList).unwrap(),
+            json!([1, 2, "x"])
+        );
         assert_eq!(whole("{}", ArgType::AnyList).unwrap(), json!([]));
     }
 
     #[test]
     fn any_values_guess_their_type() {
         assert_eq!(whole("100Mi", ArgType::Any).unwrap(), json!("100Mi"));
-        assert_eq!(whole("2024-01-15", ArgType::Any).unwrap(), json!("2024-01-15"));
+        assert_eq!(
+            whole("2024-01-15", ArgType::Any).unwrap(),
+            json!("2024-01-15")
+        );
         assert_eq!(whole("3", ArgType::Any).unwrap(), json!(3));
         assert_eq!(whole("true", ArgType::Any).unwrap(), json!(true));
-        assert_eq!(whole("{a: 1, b: {c: x}}", ArgType::Any).unwrap(), json!({"a": 1, "b": {"c": "x"}}));
+        assert_eq!(
+            whole("{a: 1, b: {c: x}}", ArgType::Any).unwrap(),
+            json!({"a": 1, "b": {"c": "x"}})
+        );
         assert_eq!(whole("{1,2}", ArgType::Any).unwrap(), json!([1, 2]));
-        assert_eq!(whole("{\"k\": \"v\"}", ArgType::Any).unwrap(), json!({"k": "v"}));
+        assert_eq!(
+            whole("{\"k\": \"v\"}", ArgType::Any).unwrap(),
+            json!({"k": "v"})
+        );
     }
 
     #[test]
@@ -557,12 +630,23 @@ mod tests {
 
     #[test]
     fn json_and_word_sets() {
-        assert_eq!(whole(r#"{"a": [1, 2]}"#, ArgType::Json).unwrap(), json!({"a": [1, 2]}));
+        assert_eq!(
+            whole(r#"{"a": [1, 2]}"#, ArgType::Json).unwrap(),
+            json!({"a": [1, 2]})
+        );
         assert!(whole("{a: 1}", ArgType::Json).is_err());
         const W: &[&str] = &["atomic", "set", "map"];
         assert_eq!(whole("set", ArgType::OneOf(W)).unwrap(), json!("set"));
-        assert!(whole("Set", ArgType::OneOf(W)).unwrap_err().message.contains("did you mean `set`"));
-        assert_eq!(whole("a, b", ArgType::CommaList).unwrap(), json!(["a", "b"]));
+        assert!(
+            whole("Set", ArgType::OneOf(W))
+                .unwrap_err()
+                .message
+                .contains("did you mean `set`")
+        );
+        assert_eq!(
+            whole("a, b", ArgType::CommaList).unwrap(),
+            json!(["a", "b"])
+        );
     }
 
     #[test]

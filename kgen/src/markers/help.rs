@@ -26,7 +26,13 @@ struct ArgHelp<'a> {
 fn entry(def: &'static MarkerDef) -> MarkerHelp<'static> {
     MarkerHelp {
         name: format!("+{}", def.name),
-        attribute: def.attr.map(|a| if def.items { format!("items({a})") } else { a.to_string() }),
+        attribute: def.attr.map(|a| {
+            if def.items {
+                format!("items({a})")
+            } else {
+                a.to_string()
+            }
+        }),
         targets: def.targets.iter().map(|t| t.name()).collect(),
         repeatable: def.repeatable,
         value: match def.shape {
@@ -36,7 +42,12 @@ fn entry(def: &'static MarkerDef) -> MarkerHelp<'static> {
         arguments: def
             .args()
             .iter()
-            .map(|a| ArgHelp { name: a.name, attribute: a.attr, ty: a.ty.describe(), required: a.required })
+            .map(|a| ArgHelp {
+                name: a.name,
+                attribute: a.attr,
+                ty: a.ty.describe(),
+                required: a.required,
+            })
             .collect(),
         help: def.help,
     }
@@ -53,7 +64,10 @@ pub fn text(filter: Option<&str>) -> String {
     let mut out = String::new();
     for def in Registry::global().defs() {
         if let Some(f) = filter
-            && !def.name.to_ascii_lowercase().contains(&f.to_ascii_lowercase())
+            && !def
+                .name
+                .to_ascii_lowercase()
+                .contains(&f.to_ascii_lowercase())
         {
             continue;
         }
@@ -72,10 +86,20 @@ pub fn text(filter: Option<&str>) -> String {
                 Shape::Flag => attr.to_string(),
                 Shape::Value(_) => format!("{attr} = …"),
                 Shape::Args { args, .. } => {
-                    format!("{attr}({})", args.iter().map(|a| format!("{} = …", a.attr)).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "{attr}({})",
+                        args.iter()
+                            .map(|a| format!("{} = …", a.attr))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }
             };
-            let form = if def.items { format!("items({form})") } else { form };
+            let form = if def.items {
+                format!("items({form})")
+            } else {
+                form
+            };
             out.push_str(&format!("    attribute: #[kgen({form})]\n"));
         }
     }
@@ -90,7 +114,12 @@ mod tests {
         assert!(text.contains("+kubebuilder:printcolumn:name=<string>"));
         assert!(text.contains("attribute: #[kgen(printcolumn(name = …, type = …, json_path = …"));
         let json: serde_json::Value = serde_json::from_str(&super::json()).unwrap();
-        let names: Vec<&str> = json.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
         assert!(names.contains(&"+kubebuilder:validation:items:MaxItems"));
         assert!(names.contains(&"+genclient:onlyVerbs"));
         assert!(super::text(Some("printcolumn")).lines().count() < 6);

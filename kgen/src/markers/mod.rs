@@ -95,9 +95,14 @@ impl Marker {
     /// A list-of-strings argument.
     pub fn strings(&self, name: &str) -> Vec<String> {
         match self.args.get(name) {
-            Some(Value::Array(items)) => {
-                items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect()
-            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect(),
             Some(Value::String(s)) => vec![s.clone()],
             _ => Vec::new(),
         }

@@ -28,7 +28,12 @@ pub fn parse_doc_marker(text: &str, location: &Location) -> DocLine {
     };
     let reg = Registry::global();
     if let Some(def) = reg.by_name(name) {
-        return finish(def, rest.map(|r| (r.to_string(), rest_offset)), location, text);
+        return finish(
+            def,
+            rest.map(|r| (r.to_string(), rest_offset)),
+            location,
+            text,
+        );
     }
     // controller-gen's rule: the last colon segment may be the first argument's name
     // (`+kubebuilder:printcolumn:name="Age",...`).
@@ -56,18 +61,34 @@ pub fn parse_doc_marker(text: &str, location: &Location) -> DocLine {
     DocLine::Invalid(d)
 }
 
-fn finish(def: &'static MarkerDef, rest: Option<(String, usize)>, location: &Location, text: &str) -> DocLine {
+fn finish(
+    def: &'static MarkerDef,
+    rest: Option<(String, usize)>,
+    location: &Location,
+    text: &str,
+) -> DocLine {
     match parse_args(def, rest.as_ref().map(|(r, o)| (r.as_str(), *o))) {
-        Ok(args) => DocLine::Marker(Marker { def, args, location: location.clone(), spelling: Spelling::Doc }),
+        Ok(args) => DocLine::Marker(Marker {
+            def,
+            args,
+            location: location.clone(),
+            spelling: Spelling::Doc,
+        }),
         Err((offset, message)) => DocLine::Invalid(
-            Diagnostic::error(location.shifted(offset), format!("invalid marker `{}`: {message}", text.trim()))
-                .with_help(format!("expected `{}`", def.synopsis())),
+            Diagnostic::error(
+                location.shifted(offset),
+                format!("invalid marker `{}`: {message}", text.trim()),
+            )
+            .with_help(format!("expected `{}`", def.synopsis())),
         ),
     }
 }
 
 /// Parses the text after the name (and its offset from the `+`) by the definition's shape.
-fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&'static str, Value>, (usize, String)> {
+fn parse_args(
+    def: &MarkerDef,
+    rest: Option<(&str, usize)>,
+) -> Result<BTreeMap<&'static str, Value>, (usize, String)> {
     let mut args = BTreeMap::new();
     let at = |offset: usize, e: GrammarError| (offset + e.offset, e.message);
     match def.shape {
@@ -75,15 +96,24 @@ fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&
             None => {}
             Some((r, _)) if r.trim() == "true" => {}
             Some((r, o)) => {
-                return Err((o, format!("`+{}` takes no value, found `={}`", def.name, r.trim())));
+                return Err((
+                    o,
+                    format!("`+{}` takes no value, found `={}`", def.name, r.trim()),
+                ));
             }
         },
         Shape::Value(ty) => {
-            let (r, o) = rest.ok_or((0, format!("`+{}` needs a value ({})", def.name, ty.describe())))?;
+            let (r, o) = rest.ok_or((
+                0,
+                format!("`+{}` needs a value ({})", def.name, ty.describe()),
+            ))?;
             let v = Scanner::new(r).whole_value(ty).map_err(|e| at(o, e))?;
             args.insert("", v);
         }
-        Shape::Args { args: defs, positional } => {
+        Shape::Args {
+            args: defs,
+            positional,
+        } => {
             if let Some((r, o)) = rest {
                 let mut s = Scanner::new(r);
                 let mut first = true;
@@ -97,7 +127,10 @@ fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&
                         Ok(n) if s.eat('=') => n,
                         _ if first && positional.is_some() => {
                             // `+genclient:method=Name,verb=get`: a leading value without a name.
-                            let p = defs.iter().find(|a| Some(a.name) == positional).expect("positional arg exists");
+                            let p = defs
+                                .iter()
+                                .find(|a| Some(a.name) == positional)
+                                .expect("positional arg exists");
                             let mut s2 = Scanner::new(r);
                             let v = s2.arg_value(p.ty).map_err(|e| at(o, e))?;
                             args.insert(p.name, v);
@@ -106,13 +139,19 @@ fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&
                             if !s.eat(',') {
                                 s.skip_ws();
                                 if !s.at_end() {
-                                    return Err((o + s.offset(), format!("expected `,`, found {}", s.found())));
+                                    return Err((
+                                        o + s.offset(),
+                                        format!("expected `,`, found {}", s.found()),
+                                    ));
                                 }
                             }
                             continue;
                         }
                         Ok(n) => {
-                            return Err((o + s.offset(), format!("expected `=` after argument `{n}`, found {}", s.found())));
+                            return Err((
+                                o + s.offset(),
+                                format!("expected `=` after argument `{n}`, found {}", s.found()),
+                            ));
                         }
                         Err(e) => return Err(at(o, e)),
                     };
@@ -124,7 +163,11 @@ fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&
                         let known: Vec<&str> = defs.iter().map(|a| a.name).collect();
                         return Err((
                             o + start,
-                            format!("unknown argument `{name}`{hint}; `+{}` takes {}", def.name, known.join(", ")),
+                            format!(
+                                "unknown argument `{name}`{hint}; `+{}` takes {}",
+                                def.name,
+                                known.join(", ")
+                            ),
                         ));
                     };
                     let v = s.arg_value(arg.ty).map_err(|e| {
@@ -139,7 +182,10 @@ fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&
                         break;
                     }
                     if !s.eat(',') {
-                        return Err((o + s.offset(), format!("expected `,` between arguments, found {}", s.found())));
+                        return Err((
+                            o + s.offset(),
+                            format!("expected `,` between arguments, found {}", s.found()),
+                        ));
                     }
                 }
             }
@@ -179,30 +225,50 @@ mod tests {
 
     #[test]
     fn printcolumn_with_first_argument_in_the_name() {
-        let m = marker(r#"+kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp""#);
+        let m = marker(
+            r#"+kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp""#,
+        );
         assert_eq!(m.id(), Id::PrintColumn);
         assert_eq!(m.str("name"), Some("Age"));
         assert_eq!(m.str("type"), Some("date"));
         assert_eq!(m.str("JSONPath"), Some(".metadata.creationTimestamp"));
-        let m = marker(r#"+kubebuilder:printcolumn:JSONPath=".spec.x",name=X,type=string,priority=1"#);
+        let m =
+            marker(r#"+kubebuilder:printcolumn:JSONPath=".spec.x",name=X,type=string,priority=1"#);
         assert_eq!(m.arg("priority"), Some(&json!(1)));
     }
 
     #[test]
     fn flags_values_and_lists() {
-        assert_eq!(marker("+kubebuilder:subresource:status").id(), Id::SubresourceStatus);
-        assert_eq!(marker("+kubebuilder:validation:Minimum=-3").value(), &json!(-3));
-        assert_eq!(marker("+kubebuilder:validation:Enum=Pending;Running").value(), &json!(["Pending", "Running"]));
+        assert_eq!(
+            marker("+kubebuilder:subresource:status").id(),
+            Id::SubresourceStatus
+        );
+        assert_eq!(
+            marker("+kubebuilder:validation:Minimum=-3").value(),
+            &json!(-3)
+        );
+        assert_eq!(
+            marker("+kubebuilder:validation:Enum=Pending;Running").value(),
+            &json!(["Pending", "Running"])
+        );
         let m = marker("+kubebuilder:resource:path=klusters,shortName=kl;klu,scope=Namespaced");
         assert_eq!(m.strings("shortName"), vec!["kl", "klu"]);
         assert_eq!(marker("+groupName=kgen.dev").str(""), Some("kgen.dev"));
-        assert_eq!(marker("+kubebuilder:validation:items:MaxLength=5").def.items, true);
+        assert_eq!(
+            marker("+kubebuilder:validation:items:MaxLength=5")
+                .def
+                .items,
+            true
+        );
         assert_eq!(marker("+kubebuilder:object:root=true").id(), Id::GoOnly);
     }
 
     #[test]
     fn genclient_forms() {
-        assert_eq!(marker("+genclient:onlyVerbs=create,get").value(), &json!(["create", "get"]));
+        assert_eq!(
+            marker("+genclient:onlyVerbs=create,get").value(),
+            &json!(["create", "get"])
+        );
         let m = marker("+genclient:method=GetScale,verb=get,subresource=scale,result=Scale");
         assert_eq!(m.str("method"), Some("GetScale"));
         assert_eq!(m.str("subresource"), Some("scale"));
@@ -210,7 +276,9 @@ mod tests {
 
     #[test]
     fn xvalidation_with_escapes() {
-        let m = marker(r#"+kubebuilder:validation:XValidation:rule="self.a == oldSelf.a",message="a is \"immutable\"""#);
+        let m = marker(
+            r#"+kubebuilder:validation:XValidation:rule="self.a == oldSelf.a",message="a is \"immutable\"""#,
+        );
         assert_eq!(m.str("rule"), Some("self.a == oldSelf.a"));
         assert_eq!(m.str("message"), Some("a is \"immutable\""));
     }
@@ -221,12 +289,22 @@ mod tests {
         assert!(d.message.contains("unknown marker"), "{d}");
         assert!(d.help.unwrap().contains("+kubebuilder:validation:Enum"));
         let d = invalid(r#"+kubebuilder:printcolumn:name="A",type=date,JSONpath=".x""#);
-        assert!(d.message.contains("unknown argument `JSONpath` (did you mean `JSONPath`?)"), "{d}");
+        assert!(
+            d.message
+                .contains("unknown argument `JSONpath` (did you mean `JSONPath`?)"),
+            "{d}"
+        );
         let d = invalid(r#"+kubebuilder:printcolumn:name="A",type=date"#);
-        assert!(d.message.contains("missing required argument `JSONPath`"), "{d}");
+        assert!(
+            d.message.contains("missing required argument `JSONPath`"),
+            "{d}"
+        );
         let d = invalid("+kubebuilder:validation:MaxLength=ten");
         assert!(d.message.contains("expected an integer"), "{d}");
-        assert_eq!(d.location.unwrap().column, 1 + "+kubebuilder:validation:MaxLength=".len());
+        assert_eq!(
+            d.location.unwrap().column,
+            1 + "+kubebuilder:validation:MaxLength=".len()
+        );
         let d = invalid("+kubebuilder:subresource:status=yes");
         assert!(d.message.contains("takes no value"), "{d}");
         let d = invalid("+listType=Set");
@@ -235,6 +313,9 @@ mod tests {
 
     #[test]
     fn foreign_markers_are_not_errors() {
-        assert!(matches!(parse_doc_marker("+operator-sdk:csv:customresourcedefinitions", &loc()), DocLine::Foreign(_)));
+        assert!(matches!(
+            parse_doc_marker("+operator-sdk:csv:customresourcedefinitions", &loc()),
+            DocLine::Foreign(_)
+        ));
     }
 }

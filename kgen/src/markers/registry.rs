@@ -107,7 +107,13 @@ impl MarkerDef {
             Shape::Args { args, .. } => {
                 let parts: Vec<String> = args
                     .iter()
-                    .map(|a| if a.required { format!("{}=<{}>", a.name, a.ty.describe()) } else { format!("[{}=…]", a.name) })
+                    .map(|a| {
+                        if a.required {
+                            format!("{}=<{}>", a.name, a.ty.describe())
+                        } else {
+                            format!("[{}=…]", a.name)
+                        }
+                    })
                     .collect();
                 format!("+{}:{}", self.name, parts.join(","))
             }
@@ -158,7 +164,11 @@ impl Registry {
                     by_attr.entry((attr, def.items)).or_insert(def);
                 }
             }
-            Registry { defs, by_name, by_attr }
+            Registry {
+                defs,
+                by_name,
+                by_attr,
+            }
         })
     }
 
@@ -183,7 +193,9 @@ impl Registry {
             if p.ends_with(':') {
                 name.starts_with(p)
             } else {
-                name == *p || name.starts_with(&format!("{p}:")) || name.starts_with(&format!("{p}="))
+                name == *p
+                    || name.starts_with(&format!("{p}:"))
+                    || name.starts_with(&format!("{p}="))
             }
         })
     }
@@ -191,7 +203,11 @@ impl Registry {
     /// The closest registered doc-comment name, for "did you mean".
     pub fn suggest_name(&self, name: &str) -> Option<&'static str> {
         let lower = name.to_ascii_lowercase();
-        if let Some(def) = self.defs.iter().find(|d| d.name.to_ascii_lowercase() == lower) {
+        if let Some(def) = self
+            .defs
+            .iter()
+            .find(|d| d.name.to_ascii_lowercase() == lower)
+        {
             return Some(def.name);
         }
         closest(name, self.defs.iter().map(|d| d.name))
@@ -236,9 +252,18 @@ mod tests {
     #[test]
     fn suggestions_find_typos() {
         let reg = Registry::global();
-        assert_eq!(reg.suggest_name("kubebuilder:validation:enum"), Some("kubebuilder:validation:Enum"));
-        assert_eq!(reg.suggest_name("kubebuilder:validation:Optionalx"), Some("kubebuilder:validation:Optional"));
-        assert_eq!(reg.suggest_name("kubebuilder:printcolum"), Some("kubebuilder:printcolumn"));
+        assert_eq!(
+            reg.suggest_name("kubebuilder:validation:enum"),
+            Some("kubebuilder:validation:Enum")
+        );
+        assert_eq!(
+            reg.suggest_name("kubebuilder:validation:Optionalx"),
+            Some("kubebuilder:validation:Optional")
+        );
+        assert_eq!(
+            reg.suggest_name("kubebuilder:printcolum"),
+            Some("kubebuilder:printcolumn")
+        );
         assert_eq!(reg.suggest_attr("max_lenght"), Some("max_length"));
         assert!(Registry::is_known_prefix("kubebuilder:foo"));
         assert!(Registry::is_known_prefix("listType"));

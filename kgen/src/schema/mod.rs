@@ -1,7 +1,10 @@
 //! OpenAPI v3 schemas: the types, the structural-schema checks the API server enforces, and
 //! validation of values (defaults, examples, and objects) against a schema.
 
+pub mod build;
 pub mod check;
+pub mod check_shim;
+pub mod known;
 pub mod types;
 pub mod validate;
 

@@ -131,25 +131,46 @@ pub struct Schema {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_docs: Option<ExternalDocs>,
     /// `x-kubernetes-preserve-unknown-fields`.
-    #[serde(rename = "x-kubernetes-preserve-unknown-fields", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x-kubernetes-preserve-unknown-fields",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preserve_unknown_fields: Option<bool>,
     /// `x-kubernetes-embedded-resource`.
-    #[serde(rename = "x-kubernetes-embedded-resource", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x-kubernetes-embedded-resource",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub embedded_resource: Option<bool>,
     /// `x-kubernetes-int-or-string`.
-    #[serde(rename = "x-kubernetes-int-or-string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x-kubernetes-int-or-string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub int_or_string: Option<bool>,
     /// `x-kubernetes-list-type`: atomic, set, map.
-    #[serde(rename = "x-kubernetes-list-type", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x-kubernetes-list-type",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub list_type: Option<String>,
     /// `x-kubernetes-list-map-keys`.
-    #[serde(rename = "x-kubernetes-list-map-keys", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "x-kubernetes-list-map-keys",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub list_map_keys: Vec<String>,
     /// `x-kubernetes-map-type`: granular, atomic.
-    #[serde(rename = "x-kubernetes-map-type", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x-kubernetes-map-type",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub map_type: Option<String>,
     /// `x-kubernetes-validations`.
-    #[serde(rename = "x-kubernetes-validations", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "x-kubernetes-validations",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub validations: Vec<Rule>,
 
     /// Where this node comes from: the field, or the type for a root or item schema.
@@ -163,7 +184,10 @@ pub struct Schema {
 impl Schema {
     /// A node of one type.
     pub fn typed(t: &str) -> Self {
-        Schema { type_: Some(t.to_string()), ..Default::default() }
+        Schema {
+            type_: Some(t.to_string()),
+            ..Default::default()
+        }
     }
 
     /// The schema type, if set.
@@ -173,7 +197,10 @@ impl Schema {
 
     /// The best location for an error about `keyword` on this node.
     pub fn location_of(&self, keyword: &str) -> Option<Location> {
-        self.keyword_origins.get(keyword).cloned().or_else(|| self.origin.clone())
+        self.keyword_origins
+            .get(keyword)
+            .cloned()
+            .or_else(|| self.origin.clone())
     }
 
     /// The node as a JSON value (keys sorted: serde_json's map is ordered by key).

@@ -7,7 +7,12 @@ const RESOURCE_ARGS: &[ArgDef] = &[
     arg("singular", "singular", ArgType::String, false),
     arg("shortName", "short_name", ArgType::StringList, false),
     arg("categories", "categories", ArgType::StringList, false),
-    arg("scope", "scope", ArgType::OneOf(&["Namespaced", "Cluster"]), false),
+    arg(
+        "scope",
+        "scope",
+        ArgType::OneOf(&["Namespaced", "Cluster"]),
+        false,
+    ),
 ];
 
 const SCALE_ARGS: &[ArgDef] = &[
@@ -18,7 +23,12 @@ const SCALE_ARGS: &[ArgDef] = &[
 
 const PRINTCOLUMN_ARGS: &[ArgDef] = &[
     arg("name", "name", ArgType::String, true),
-    arg("type", "type", ArgType::OneOf(&["integer", "number", "string", "boolean", "date"]), true),
+    arg(
+        "type",
+        "type",
+        ArgType::OneOf(&["integer", "number", "string", "boolean", "date"]),
+        true,
+    ),
     arg("JSONPath", "json_path", ArgType::String, true),
     arg("description", "description", ArgType::String, false),
     arg("format", "format", ArgType::String, false),
@@ -40,7 +50,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::Resource,
             "kubebuilder:resource",
             Some("resource"),
-            Shape::Args { args: RESOURCE_ARGS, positional: None },
+            Shape::Args {
+                args: RESOURCE_ARGS,
+                positional: None,
+            },
             TYPE,
             "Resource names and scope: plural path, singular, shortName, categories, scope (Namespaced or Cluster).",
         ),
@@ -56,7 +69,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::SubresourceScale,
             "kubebuilder:subresource:scale",
             Some("subresource_scale"),
-            Shape::Args { args: SCALE_ARGS, positional: None },
+            Shape::Args {
+                args: SCALE_ARGS,
+                positional: None,
+            },
             TYPE,
             "Enable the /scale subresource: specpath and statuspath of the replicas, optional selectorpath.",
         ),
@@ -64,7 +80,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::PrintColumn,
             "kubebuilder:printcolumn",
             Some("printcolumn"),
-            Shape::Args { args: PRINTCOLUMN_ARGS, positional: None },
+            Shape::Args {
+                args: PRINTCOLUMN_ARGS,
+                positional: None,
+            },
             TYPE,
             "An additional printer column for kubectl get: name, type, JSONPath, description, format, priority.",
         )),
@@ -80,7 +99,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::DeprecatedVersion,
             "kubebuilder:deprecatedversion",
             Some("deprecated_version"),
-            Shape::Args { args: DEPRECATED_ARGS, positional: None },
+            Shape::Args {
+                args: DEPRECATED_ARGS,
+                positional: None,
+            },
             TYPE,
             "Mark this version deprecated, with an optional warning.",
         ),
@@ -104,7 +126,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::Metadata,
             "kubebuilder:metadata",
             Some("metadata"),
-            Shape::Args { args: METADATA_ARGS, positional: None },
+            Shape::Args {
+                args: METADATA_ARGS,
+                positional: None,
+            },
             TYPE,
             "Annotations and labels (lists of key=value) on the CRD object itself.",
         ),
@@ -112,7 +137,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::SelectableField,
             "kubebuilder:selectablefield",
             Some("selectable_field"),
-            Shape::Args { args: SELECTABLE_ARGS, positional: Some("JSONPath") },
+            Shape::Args {
+                args: SELECTABLE_ARGS,
+                positional: Some("JSONPath"),
+            },
             TYPE,
             "A field usable in field selectors (selectableFields), by JSONPath.",
         )),

@@ -20,7 +20,12 @@ pub const VERBS: &[&str] = &[
 
 const METHOD_ARGS: &[ArgDef] = &[
     arg("method", "name", ArgType::String, true),
-    arg("verb", "verb", ArgType::OneOf(&["create", "update", "get", "list", "patch", "apply"]), true),
+    arg(
+        "verb",
+        "verb",
+        ArgType::OneOf(&["create", "update", "get", "list", "patch", "apply"]),
+        true,
+    ),
     arg("subresource", "subresource", ArgType::String, false),
     arg("input", "input", ArgType::String, false),
     arg("result", "result", ArgType::String, false),
@@ -28,7 +33,14 @@ const METHOD_ARGS: &[ArgDef] = &[
 
 pub(super) fn defs() -> Vec<MarkerDef> {
     vec![
-        def(Id::Genclient, "genclient", Some("genclient"), Shape::Flag, TYPE, "Generate a typed client, lister and informer for this kind."),
+        def(
+            Id::Genclient,
+            "genclient",
+            Some("genclient"),
+            Shape::Flag,
+            TYPE,
+            "Generate a typed client, lister and informer for this kind.",
+        ),
         def(
             Id::GenclientNonNamespaced,
             "genclient:nonNamespaced",
@@ -37,9 +49,30 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             TYPE,
             "The client is cluster-scoped (no namespace argument).",
         ),
-        def(Id::GenclientNoStatus, "genclient:noStatus", Some("no_status"), Shape::Flag, TYPE, "No update_status/apply_status."),
-        def(Id::GenclientNoVerbs, "genclient:noVerbs", Some("no_verbs"), Shape::Flag, TYPE, "A client with no verbs."),
-        def(Id::GenclientReadonly, "genclient:readonly", Some("readonly"), Shape::Flag, TYPE, "Only get, list and watch."),
+        def(
+            Id::GenclientNoStatus,
+            "genclient:noStatus",
+            Some("no_status"),
+            Shape::Flag,
+            TYPE,
+            "No update_status/apply_status.",
+        ),
+        def(
+            Id::GenclientNoVerbs,
+            "genclient:noVerbs",
+            Some("no_verbs"),
+            Shape::Flag,
+            TYPE,
+            "A client with no verbs.",
+        ),
+        def(
+            Id::GenclientReadonly,
+            "genclient:readonly",
+            Some("readonly"),
+            Shape::Flag,
+            TYPE,
+            "Only get, list and watch.",
+        ),
         def(
             Id::GenclientOnlyVerbs,
             "genclient:onlyVerbs",
@@ -60,7 +93,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             Id::GenclientMethod,
             "genclient:method",
             Some("method"),
-            Shape::Args { args: METHOD_ARGS, positional: Some("method") },
+            Shape::Args {
+                args: METHOD_ARGS,
+                positional: Some("method"),
+            },
             TYPE,
             "An extra client method: Name,verb=...,subresource=...,input=...,result=...",
         )),

@@ -126,8 +126,18 @@ pub(super) mod build {
     pub const ANY: &[Target] = &[Target::Package, Target::Type, Target::Field];
 
     /// An argument.
-    pub const fn arg(name: &'static str, attr: &'static str, ty: ArgType, required: bool) -> ArgDef {
-        ArgDef { name, attr, ty, required }
+    pub const fn arg(
+        name: &'static str,
+        attr: &'static str,
+        ty: ArgType,
+        required: bool,
+    ) -> ArgDef {
+        ArgDef {
+            name,
+            attr,
+            ty,
+            required,
+        }
     }
 
     /// A definition (not repeatable, not an items variant).
@@ -139,7 +149,16 @@ pub(super) mod build {
         targets: &'static [Target],
         help: &'static str,
     ) -> MarkerDef {
-        MarkerDef { id, name, attr, shape, targets, repeatable: false, items: false, help }
+        MarkerDef {
+            id,
+            name,
+            attr,
+            shape,
+            targets,
+            repeatable: false,
+            items: false,
+            help,
+        }
     }
 
     /// The same definition, repeatable.

@@ -20,7 +20,14 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             PACKAGE,
             "Version name of this module; defaults to the module's name (v1alpha1).",
         ),
-        def(Id::Skip, "kubebuilder:skip", None, Shape::Flag, PACKAGE, "Do not treat this module as an API version."),
+        def(
+            Id::Skip,
+            "kubebuilder:skip",
+            None,
+            Shape::Flag,
+            PACKAGE,
+            "Do not treat this module as an API version.",
+        ),
         def(
             Id::GroupGoName,
             "groupGoName",

@@ -5,7 +5,12 @@ use super::build::*;
 const RBAC_ARGS: &[ArgDef] = &[
     arg("groups", "groups", ArgType::StringList, false),
     arg("resources", "resources", ArgType::StringList, false),
-    arg("resourceNames", "resource_names", ArgType::StringList, false),
+    arg(
+        "resourceNames",
+        "resource_names",
+        ArgType::StringList,
+        false,
+    ),
     arg("verbs", "verbs", ArgType::StringList, true),
     arg("urls", "urls", ArgType::StringList, false),
     arg("namespace", "namespace", ArgType::String, false),
@@ -17,7 +22,10 @@ pub(super) fn defs() -> Vec<MarkerDef> {
         Id::Rbac,
         "kubebuilder:rbac",
         Some("rbac"),
-        Shape::Args { args: RBAC_ARGS, positional: None },
+        Shape::Args {
+            args: RBAC_ARGS,
+            positional: None,
+        },
         ANY,
         "An RBAC rule: groups, resources, resourceNames, verbs (required), urls, namespace, roleName.",
     ))]

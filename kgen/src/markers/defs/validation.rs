@@ -8,25 +8,51 @@ const V: &str = "kubebuilder:validation:";
 const XVALIDATION_ARGS: &[ArgDef] = &[
     arg("rule", "rule", ArgType::String, true),
     arg("message", "message", ArgType::String, false),
-    arg("messageExpression", "message_expression", ArgType::String, false),
+    arg(
+        "messageExpression",
+        "message_expression",
+        ArgType::String,
+        false,
+    ),
     arg(
         "reason",
         "reason",
-        ArgType::OneOf(&["FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"]),
+        ArgType::OneOf(&[
+            "FieldValueInvalid",
+            "FieldValueForbidden",
+            "FieldValueRequired",
+            "FieldValueDuplicate",
+        ]),
         false,
     ),
     arg("fieldPath", "field_path", ArgType::String, false),
     arg("optionalOldSelf", "optional_old_self", ArgType::Bool, false),
 ];
 
-const EXTERNAL_DOCS_ARGS: &[ArgDef] =
-    &[arg("url", "url", ArgType::String, false), arg("description", "description", ArgType::String, false)];
+const EXTERNAL_DOCS_ARGS: &[ArgDef] = &[
+    arg("url", "url", ArgType::String, false),
+    arg("description", "description", ArgType::String, false),
+];
 
 /// The family that exists both on a field/type and, with `items:`, on an array's items.
 fn family() -> Vec<(Id, &'static str, &'static str, Shape, bool, &'static str)> {
     vec![
-        (Id::Maximum, "Maximum", "maximum", Shape::Value(ArgType::Number), false, "Inclusive maximum of a number or integer."),
-        (Id::Minimum, "Minimum", "minimum", Shape::Value(ArgType::Number), false, "Inclusive minimum of a number or integer."),
+        (
+            Id::Maximum,
+            "Maximum",
+            "maximum",
+            Shape::Value(ArgType::Number),
+            false,
+            "Inclusive maximum of a number or integer.",
+        ),
+        (
+            Id::Minimum,
+            "Minimum",
+            "minimum",
+            Shape::Value(ArgType::Number),
+            false,
+            "Inclusive minimum of a number or integer.",
+        ),
         (
             Id::ExclusiveMaximum,
             "ExclusiveMaximum",
@@ -43,9 +69,30 @@ fn family() -> Vec<(Id, &'static str, &'static str, Shape, bool, &'static str)> 
             false,
             "Make Minimum exclusive.",
         ),
-        (Id::MultipleOf, "MultipleOf", "multiple_of", Shape::Value(ArgType::Number), false, "Value must be a multiple of this."),
-        (Id::MaxLength, "MaxLength", "max_length", Shape::Value(ArgType::Int), false, "Maximum length of a string."),
-        (Id::MinLength, "MinLength", "min_length", Shape::Value(ArgType::Int), false, "Minimum length of a string."),
+        (
+            Id::MultipleOf,
+            "MultipleOf",
+            "multiple_of",
+            Shape::Value(ArgType::Number),
+            false,
+            "Value must be a multiple of this.",
+        ),
+        (
+            Id::MaxLength,
+            "MaxLength",
+            "max_length",
+            Shape::Value(ArgType::Int),
+            false,
+            "Maximum length of a string.",
+        ),
+        (
+            Id::MinLength,
+            "MinLength",
+            "min_length",
+            Shape::Value(ArgType::Int),
+            false,
+            "Minimum length of a string.",
+        ),
         (
             Id::Pattern,
             "Pattern",
@@ -54,8 +101,22 @@ fn family() -> Vec<(Id, &'static str, &'static str, Shape, bool, &'static str)> 
             false,
             "Regular expression a string must match (use back-quotes).",
         ),
-        (Id::MaxItems, "MaxItems", "max_items", Shape::Value(ArgType::Int), false, "Maximum number of array items."),
-        (Id::MinItems, "MinItems", "min_items", Shape::Value(ArgType::Int), false, "Minimum number of array items."),
+        (
+            Id::MaxItems,
+            "MaxItems",
+            "max_items",
+            Shape::Value(ArgType::Int),
+            false,
+            "Maximum number of array items.",
+        ),
+        (
+            Id::MinItems,
+            "MinItems",
+            "min_items",
+            Shape::Value(ArgType::Int),
+            false,
+            "Minimum number of array items.",
+        ),
         (
             Id::UniqueItems,
             "UniqueItems",
@@ -64,15 +125,45 @@ fn family() -> Vec<(Id, &'static str, &'static str, Shape, bool, &'static str)> 
             false,
             "Items must be unique (Kubernetes forbids uniqueItems: true; use +listType=set).",
         ),
-        (Id::MaxProperties, "MaxProperties", "max_properties", Shape::Value(ArgType::Int), false, "Maximum number of map entries."),
-        (Id::MinProperties, "MinProperties", "min_properties", Shape::Value(ArgType::Int), false, "Minimum number of map entries."),
-        (Id::Enum, "Enum", "enum", Shape::Value(ArgType::AnyList), false, "Allowed values: {a,b} or a;b."),
-        (Id::Format, "Format", "format", Shape::Value(ArgType::String), false, "OpenAPI format (date-time, byte, int32, ...)."),
+        (
+            Id::MaxProperties,
+            "MaxProperties",
+            "max_properties",
+            Shape::Value(ArgType::Int),
+            false,
+            "Maximum number of map entries.",
+        ),
+        (
+            Id::MinProperties,
+            "MinProperties",
+            "min_properties",
+            Shape::Value(ArgType::Int),
+            false,
+            "Minimum number of map entries.",
+        ),
+        (
+            Id::Enum,
+            "Enum",
+            "enum",
+            Shape::Value(ArgType::AnyList),
+            false,
+            "Allowed values: {a,b} or a;b.",
+        ),
+        (
+            Id::Format,
+            "Format",
+            "format",
+            Shape::Value(ArgType::String),
+            false,
+            "OpenAPI format (date-time, byte, int32, ...).",
+        ),
         (
             Id::Type,
             "Type",
             "type",
-            Shape::Value(ArgType::OneOf(&["object", "array", "string", "integer", "number", "boolean"])),
+            Shape::Value(ArgType::OneOf(&[
+                "object", "array", "string", "integer", "number", "boolean",
+            ])),
             false,
             "Override the schema type.",
         ),
@@ -104,7 +195,10 @@ fn family() -> Vec<(Id, &'static str, &'static str, Shape, bool, &'static str)> 
             Id::XValidation,
             "XValidation",
             "validation",
-            Shape::Args { args: XVALIDATION_ARGS, positional: None },
+            Shape::Args {
+                args: XVALIDATION_ARGS,
+                positional: None,
+            },
             true,
             "A CEL rule: rule, message, messageExpression, reason, fieldPath, optionalOldSelf.",
         ),
@@ -121,7 +215,8 @@ pub(super) fn defs() -> Vec<MarkerDef> {
     }
     for (id, short, attr, shape, rep, help) in family() {
         let name: &'static str = Box::leak(format!("{V}items:{short}").into_boxed_str());
-        let help: &'static str = Box::leak(format!("{help} Applies to the array's items.").into_boxed_str());
+        let help: &'static str =
+            Box::leak(format!("{help} Applies to the array's items.").into_boxed_str());
         let mut d = def(id, name, Some(attr), shape, FIELD_TYPE, help);
         d.repeatable = rep;
         d.items = true;
@@ -152,7 +247,14 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             FIELD,
             "Emit an empty schema for the field; combine with Type and PreserveUnknownFields.",
         ),
-        def(Id::Nullable, "nullable", Some("nullable"), Shape::Flag, FIELD, "The field accepts null (nullable: true)."),
+        def(
+            Id::Nullable,
+            "nullable",
+            Some("nullable"),
+            Shape::Flag,
+            FIELD,
+            "The field accepts null (nullable: true).",
+        ),
         def(
             Id::Default,
             "kubebuilder:default",
@@ -161,14 +263,38 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             FIELD,
             "Default value in marker syntax: 3, abc, {a,b} list, {k: v} map. Wins over +default.",
         ),
-        def(Id::DefaultJson, "default", None, Shape::Value(ArgType::Json), FIELD, "Default value as strict JSON: \"x\", [1,2], {\"a\":1}."),
-        def(Id::Example, "kubebuilder:example", Some("example"), Shape::Value(ArgType::Any), FIELD, "An example value."),
-        def(Id::Title, "kubebuilder:title", Some("title"), Shape::Value(ArgType::String), FIELD_TYPE, "Schema title."),
+        def(
+            Id::DefaultJson,
+            "default",
+            None,
+            Shape::Value(ArgType::Json),
+            FIELD,
+            "Default value as strict JSON: \"x\", [1,2], {\"a\":1}.",
+        ),
+        def(
+            Id::Example,
+            "kubebuilder:example",
+            Some("example"),
+            Shape::Value(ArgType::Any),
+            FIELD,
+            "An example value.",
+        ),
+        def(
+            Id::Title,
+            "kubebuilder:title",
+            Some("title"),
+            Shape::Value(ArgType::String),
+            FIELD_TYPE,
+            "Schema title.",
+        ),
         def(
             Id::ExternalDocs,
             "kubebuilder:externalDocs",
             Some("external_docs"),
-            Shape::Args { args: EXTERNAL_DOCS_ARGS, positional: None },
+            Shape::Args {
+                args: EXTERNAL_DOCS_ARGS,
+                positional: None,
+            },
             FIELD_TYPE,
             "Link to external documentation: url, description.",
         ),
@@ -188,10 +314,38 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             &[Target::Field, Target::Package],
             "The field is optional (on a package: every unmarked field is optional).",
         ),
-        def(Id::Required, "required", None, Shape::Flag, FIELD, "The field is required."),
-        def(Id::Optional, "optional", None, Shape::Flag, FIELD, "The field is optional."),
-        def(Id::Required, "k8s:required", None, Shape::Flag, FIELD, "The field is required."),
-        def(Id::Optional, "k8s:optional", None, Shape::Flag, FIELD, "The field is optional."),
+        def(
+            Id::Required,
+            "required",
+            None,
+            Shape::Flag,
+            FIELD,
+            "The field is required.",
+        ),
+        def(
+            Id::Optional,
+            "optional",
+            None,
+            Shape::Flag,
+            FIELD,
+            "The field is optional.",
+        ),
+        def(
+            Id::Required,
+            "k8s:required",
+            None,
+            Shape::Flag,
+            FIELD,
+            "The field is required.",
+        ),
+        def(
+            Id::Optional,
+            "k8s:optional",
+            None,
+            Shape::Flag,
+            FIELD,
+            "The field is optional.",
+        ),
         repeatable(def(
             Id::ExactlyOneOf,
             "kubebuilder:validation:ExactlyOneOf",

@@ -1,0 +1,457 @@
+//! CRD assembly: one `apiextensions.k8s.io/v1` CustomResourceDefinition per (group, kind), with a
+//! version per group-version that defines the kind.
+
+pub mod names;
+pub mod output;
+
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::markers::Marker;
+use crate::markers::defs::Id;
+use crate::model::{Api, Kind};
+use crate::schema::Schema;
+use crate::schema::build::SchemaBuilder;
+use crate::schema::check_shim::{check_schema, resolve_json_path};
+use serde_json::{Map, Value, json};
+
+/// The annotation recording which kgen wrote a CRD.
+pub const VERSION_ANNOTATION: &str = "kgen.dev/version";
+
+/// One generated CRD.
+#[derive(Clone, Debug)]
+pub struct Crd {
+    /// API group.
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Resource plural.
+    pub plural: String,
+    /// The CRD object.
+    pub value: Value,
+    /// Where the kind is defined (its storage version's type).
+    pub location: Location,
+}
+
+impl Crd {
+    /// The file name controller-gen uses: `<group>_<plural>.yaml`.
+    pub fn file_name(&self) -> String {
+        format!("{}_{}.yaml", self.group, self.plural)
+    }
+
+    /// `<plural>.<group>`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+}
+
+/// One version of a kind with its markers.
+struct VersionInput<'a> {
+    kind: &'a Kind,
+    version: String,
+    markers: &'a [Marker],
+    location: Location,
+}
+
+impl VersionInput<'_> {
+    fn marker(&self, id: Id) -> Option<&Marker> {
+        self.markers.iter().find(|m| m.id() == id)
+    }
+
+    fn markers_of(&self, id: Id) -> impl Iterator<Item = &Marker> {
+        self.markers.iter().filter(move |m| m.id() == id)
+    }
+}
+
+/// Builds every CRD, checking each against the API server's rules. CRDs come sorted by (group, kind).
+pub fn assemble(api: &Api, diags: &mut Diagnostics) -> Vec<Crd> {
+    let mut builder = SchemaBuilder::new(api, diags);
+    let mut schemas = Vec::new();
+    for kind in &api.kinds {
+        schemas.push(builder.kind_schema(kind));
+    }
+    drop(builder);
+
+    // Group kinds by (group, kind name): each group-version contributes a version.
+    let mut crds = Vec::new();
+    let mut i = 0;
+    while i < api.kinds.len() {
+        let group = &api.gv(api.kinds[i].gv).group;
+        let name = &api.kinds[i].name;
+        let mut j = i;
+        while j < api.kinds.len()
+            && &api.gv(api.kinds[j].gv).group == group
+            && &api.kinds[j].name == name
+        {
+            j += 1;
+        }
+        let inputs: Vec<(VersionInput, &Schema)> = (i..j)
+            .map(|k| {
+                let kind = &api.kinds[k];
+                let def = api.ty(kind.type_id);
+                (
+                    VersionInput {
+                        kind,
+                        version: api.gv(kind.gv).version.clone(),
+                        markers: &def.markers,
+                        location: def.location.clone(),
+                    },
+                    &schemas[k],
+                )
+            })
+            .collect();
+        if let Some(crd) = one_crd(group, name, inputs, diags) {
+            crds.push(crd);
+        }
+        i = j;
+    }
+    // Two kinds may not claim the same resource name.
+    for w in crds.windows(2) {
+        if w[0].name() == w[1].name() {
+            diags.push(Diagnostic::error(
+                w[1].location.clone(),
+                format!(
+                    "kinds {} and {} both use the resource name {}",
+                    w[0].kind,
+                    w[1].kind,
+                    w[1].name()
+                ),
+            ));
+        }
+    }
+    crds.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
+    crds
+}
+
+fn one_crd(
+    group: &str,
+    kind: &str,
+    mut inputs: Vec<(VersionInput, &Schema)>,
+    diags: &mut Diagnostics,
+) -> Option<Crd> {
+    inputs.retain(|(v, _)| v.marker(Id::SkipVersion).is_none());
+    if inputs.is_empty() {
+        return None;
+    }
+    inputs.sort_by(|(a, _), (b, _)| names::compare_versions(&a.version, &b.version));
+    let first_loc = inputs[0].0.location.clone();
+    if group.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                first_loc.clone(),
+                format!("kind {kind} has an empty API group; custom resources need one"),
+            )
+            .with_help("set //! +groupName=<your.domain> on the group-version module"),
+        );
+        return None;
+    }
+
+    // Names and scope come from +kubebuilder:resource; versions must agree.
+    let mut resource: Option<&Marker> = None;
+    for (v, _) in &inputs {
+        if let Some(m) = v.marker(Id::Resource) {
+            if let Some(prev) = resource
+                && prev.args != m.args
+            {
+                diags.push(
+                    m.error(format!(
+                        "+kubebuilder:resource differs between versions of {kind}"
+                    ))
+                    .with_help(format!("the other is at {}", prev.location)),
+                );
+            }
+            resource = Some(m);
+        }
+    }
+    let plural = resource
+        .and_then(|m| m.str("path"))
+        .map(String::from)
+        .unwrap_or_else(|| names::plural(kind));
+    let singular = resource
+        .and_then(|m| m.str("singular"))
+        .map(String::from)
+        .unwrap_or_else(|| kind.to_ascii_lowercase());
+    let short_names = resource.map(|m| m.strings("shortName")).unwrap_or_default();
+    let categories = resource
+        .map(|m| m.strings("categories"))
+        .unwrap_or_default();
+    let scope = resource
+        .and_then(|m| m.str("scope"))
+        .unwrap_or("Namespaced")
+        .to_string();
+    let at = resource
+        .map(|m| m.location.clone())
+        .unwrap_or_else(|| first_loc.clone());
+    for (what, value) in [("plural", &plural), ("singular", &singular)] {
+        if !is_resource_name(value) {
+            diags.push(Diagnostic::error(
+                at.clone(),
+                format!("{what} name `{value}` of {kind} must be a lower-case DNS label"),
+            ));
+        }
+    }
+    for s in &short_names {
+        if !is_resource_name(s) {
+            diags.push(Diagnostic::error(
+                at.clone(),
+                format!("short name `{s}` of {kind} must be a lower-case DNS label"),
+            ));
+        }
+    }
+    if !kind.starts_with(|c: char| c.is_ascii_uppercase())
+        || !kind.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        diags.push(Diagnostic::error(
+            first_loc.clone(),
+            format!("kind `{kind}` must be an upper-camel-case identifier"),
+        ));
+    }
+
+    // Storage version.
+    let storage_marked: Vec<usize> = inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, (v, _))| v.marker(Id::StorageVersion).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let storage = match (inputs.len(), storage_marked.as_slice()) {
+        (1, _) => 0,
+        (_, [one]) => *one,
+        (_, []) => {
+            let list: Vec<&str> = inputs.iter().map(|(v, _)| v.version.as_str()).collect();
+            diags.push(
+                Diagnostic::error(
+                    first_loc.clone(),
+                    format!(
+                        "{kind} has versions {} but no storage version",
+                        list.join(", ")
+                    ),
+                )
+                .with_help("put /// +kubebuilder:storageversion on exactly one version's type"),
+            );
+            0
+        }
+        (_, [a, b, ..]) => {
+            let m = inputs[*b].0.marker(Id::StorageVersion).expect("marked");
+            diags.push(
+                m.error(format!(
+                    "{kind} marks both {} and {} as the storage version",
+                    inputs[*a].0.version, inputs[*b].0.version
+                ))
+                .with_help("exactly one version may carry +kubebuilder:storageversion"),
+            );
+            0
+        }
+    };
+    if inputs
+        .iter()
+        .all(|(v, _)| v.marker(Id::UnservedVersion).is_some())
+    {
+        diags.push(Diagnostic::error(
+            first_loc.clone(),
+            format!("every version of {kind} is unserved"),
+        ));
+    }
+
+    let mut versions = Vec::new();
+    for (i, (v, schema)) in inputs.iter().enumerate() {
+        check_schema(schema, diags);
+        versions.push(version_object(v, schema, i == storage, diags));
+    }
+
+    // CRD metadata: the kgen annotation plus +kubebuilder:metadata.
+    let mut annotations = Map::new();
+    annotations.insert(VERSION_ANNOTATION.into(), json!(env!("CARGO_PKG_VERSION")));
+    let mut labels = Map::new();
+    for (v, _) in &inputs {
+        if let Some(m) = v.marker(Id::Metadata) {
+            for (arg, into) in [("annotations", &mut annotations), ("labels", &mut labels)] {
+                for pair in m.strings(arg) {
+                    match pair.split_once('=') {
+                        Some((k, val)) if !k.is_empty() => {
+                            into.insert(k.to_string(), json!(val));
+                        }
+                        _ => diags.push(m.error(format!("{arg} entry `{pair}` must be key=value"))),
+                    }
+                }
+            }
+        }
+    }
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), json!(format!("{plural}.{group}")));
+    metadata.insert("annotations".into(), Value::Object(annotations));
+    if !labels.is_empty() {
+        metadata.insert("labels".into(), Value::Object(labels));
+    }
+
+    let mut names = Map::new();
+    names.insert("kind".into(), json!(kind));
+    names.insert("listKind".into(), json!(format!("{kind}List")));
+    names.insert("plural".into(), json!(plural));
+    names.insert("singular".into(), json!(singular));
+    if !short_names.is_empty() {
+        names.insert("shortNames".into(), json!(short_names));
+    }
+    if !categories.is_empty() {
+        names.insert("categories".into(), json!(categories));
+    }
+    let value = json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": metadata,
+        "spec": {
+            "group": group,
+            "names": names,
+            "scope": scope,
+            "versions": versions,
+        },
+    });
+    Some(Crd {
+        group: group.to_string(),
+        kind: kind.to_string(),
+        plural,
+        value,
+        location: inputs[storage].0.location.clone(),
+    })
+}
+
+fn version_object(
+    v: &VersionInput,
+    schema: &Schema,
+    storage: bool,
+    diags: &mut Diagnostics,
+) -> Value {
+    let mut out = Map::new();
+    out.insert("name".into(), json!(v.version));
+    out.insert(
+        "served".into(),
+        json!(v.marker(Id::UnservedVersion).is_none()),
+    );
+    out.insert("storage".into(), json!(storage));
+    if let Some(m) = v.marker(Id::DeprecatedVersion) {
+        out.insert("deprecated".into(), json!(true));
+        if let Some(w) = m.str("warning") {
+            out.insert("deprecationWarning".into(), json!(w));
+        }
+    }
+    out.insert(
+        "schema".into(),
+        json!({ "openAPIV3Schema": schema.to_json() }),
+    );
+
+    let mut subresources = Map::new();
+    if let Some(m) = v.marker(Id::SubresourceStatus) {
+        if !schema.properties.contains_key("status") {
+            diags.push(
+                m.error(format!(
+                    "+kubebuilder:subresource:status on {}, which has no `status` field",
+                    v.kind.name
+                ))
+                .with_help("add `pub status: Option<...Status>`"),
+            );
+        }
+        subresources.insert("status".into(), json!({}));
+    }
+    if let Some(m) = v.marker(Id::SubresourceScale) {
+        let mut scale = Map::new();
+        for (arg, key, prefix, integer) in [
+            ("specpath", "specReplicasPath", ".spec.", true),
+            ("statuspath", "statusReplicasPath", ".status.", true),
+            ("selectorpath", "labelSelectorPath", ".status.", false),
+        ] {
+            let Some(path) = m.str(arg) else { continue };
+            if !path.starts_with(prefix) {
+                diags.push(m.error(format!("scale {arg} `{path}` must start with `{prefix}`")));
+            } else {
+                match resolve_json_path(schema, path) {
+                    Ok(node) if integer && node.ty() != Some("integer") => diags.push(m.error(
+                        format!("scale {arg} `{path}` must point at an integer field"),
+                    )),
+                    Ok(node) if !integer && node.ty() != Some("string") => diags.push(
+                        m.error(format!("scale {arg} `{path}` must point at a string field")),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => diags.push(m.error(format!("scale {arg} `{path}`: {e}"))),
+                }
+            }
+            scale.insert(key.into(), json!(path));
+        }
+        subresources.insert("scale".into(), Value::Object(scale));
+    }
+    if !subresources.is_empty() {
+        out.insert("subresources".into(), Value::Object(subresources));
+    }
+
+    let mut columns = Vec::new();
+    for m in v.markers_of(Id::PrintColumn) {
+        let path = m.str("JSONPath").unwrap_or_default();
+        if let Err(e) = resolve_json_path(schema, path) {
+            diags.push(m.error(format!(
+                "printcolumn `{}`: JSONPath `{path}`: {e}",
+                m.str("name").unwrap_or_default()
+            )));
+        }
+        let mut c = Map::new();
+        c.insert("name".into(), json!(m.str("name")));
+        c.insert("type".into(), json!(m.str("type")));
+        c.insert("jsonPath".into(), json!(path));
+        for k in ["description", "format"] {
+            if let Some(x) = m.str(k) {
+                c.insert(k.into(), json!(x));
+            }
+        }
+        if let Some(p) = m.arg("priority") {
+            if p.as_i64()
+                .is_none_or(|p| !(0..=i32::MAX as i64).contains(&p))
+            {
+                diags.push(m.error(format!(
+                    "printcolumn priority {p} must be a non-negative int32"
+                )));
+            }
+            c.insert("priority".into(), p.clone());
+        }
+        columns.push(Value::Object(c));
+    }
+    if !columns.is_empty() {
+        out.insert("additionalPrinterColumns".into(), Value::Array(columns));
+    }
+
+    let mut selectable = Vec::new();
+    for m in v.markers_of(Id::SelectableField) {
+        let path = m.str("JSONPath").unwrap_or_default();
+        match resolve_json_path(schema, path) {
+            Ok(node) if !matches!(node.ty(), Some("string" | "integer" | "boolean")) => {
+                diags.push(m.error(format!(
+                    "selectable field `{path}` must be a string, integer or boolean field"
+                )))
+            }
+            Ok(_) if path.contains('[') => diags.push(m.error(format!(
+                "selectable field `{path}` must not go through a list"
+            ))),
+            Ok(_) => {}
+            Err(e) => diags.push(m.error(format!("selectable field `{path}`: {e}"))),
+        }
+        selectable.push(json!({ "jsonPath": path }));
+    }
+    if selectable.len() > 8 {
+        diags.push(Diagnostic::error(
+            v.location.clone(),
+            format!(
+                "{} has {} selectable fields; the API server allows 8",
+                v.kind.name,
+                selectable.len()
+            ),
+        ));
+    }
+    if !selectable.is_empty() {
+        out.insert("selectableFields".into(), Value::Array(selectable));
+    }
+    Value::Object(out)
+}
+
+fn is_resource_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}

@@ -1,0 +1,534 @@
+//! Building the [`Api`] model from parsed source.
+
+use super::resolve::{Resolver, Scope};
+use super::serde_attrs::{self, ContainerSerde, RenameRule};
+use super::{
+    Api, Field, GroupVersion, GvId, Kind, Known, TypeBody, TypeDef, TypeId, TypeRef, Variant,
+    VariantData,
+};
+use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::markers::defs::Id;
+use crate::markers::{Marker, Target, collect};
+use crate::source::SourceFile;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A type item before resolution.
+struct RawType<'a> {
+    item: RawItem<'a>,
+    module: Vec<String>,
+    file: Arc<PathBuf>,
+}
+
+enum RawItem<'a> {
+    Struct(&'a syn::ItemStruct),
+    Enum(&'a syn::ItemEnum),
+    Alias(&'a syn::ItemType),
+}
+
+impl RawItem<'_> {
+    fn ident(&self) -> &syn::Ident {
+        match self {
+            RawItem::Struct(s) => &s.ident,
+            RawItem::Enum(e) => &e.ident,
+            RawItem::Alias(t) => &t.ident,
+        }
+    }
+
+    fn attrs(&self) -> &[syn::Attribute] {
+        match self {
+            RawItem::Struct(s) => &s.attrs,
+            RawItem::Enum(e) => &e.attrs,
+            RawItem::Alias(t) => &t.attrs,
+        }
+    }
+
+    fn generics(&self) -> &syn::Generics {
+        match self {
+            RawItem::Struct(s) => &s.generics,
+            RawItem::Enum(e) => &e.generics,
+            RawItem::Alias(t) => &t.generics,
+        }
+    }
+}
+
+/// Package markers of one module (a module may span a file and inline blocks).
+struct ModuleDoc {
+    markers: Vec<Marker>,
+}
+
+#[derive(Default)]
+struct Walk<'a> {
+    types: Vec<RawType<'a>>,
+    scopes: HashMap<Vec<String>, Scope>,
+    modules: BTreeSet<Vec<String>>,
+    docs: BTreeMap<Vec<String>, ModuleDoc>,
+}
+
+impl<'a> Walk<'a> {
+    fn items(
+        &mut self,
+        items: &'a [syn::Item],
+        module: &[String],
+        file: &Arc<PathBuf>,
+        diags: &mut Diagnostics,
+    ) {
+        self.modules.insert(module.to_vec());
+        for item in items {
+            match item {
+                syn::Item::Struct(s) => self.types.push(RawType {
+                    item: RawItem::Struct(s),
+                    module: module.to_vec(),
+                    file: file.clone(),
+                }),
+                syn::Item::Enum(e) => self.types.push(RawType {
+                    item: RawItem::Enum(e),
+                    module: module.to_vec(),
+                    file: file.clone(),
+                }),
+                syn::Item::Type(t) => self.types.push(RawType {
+                    item: RawItem::Alias(t),
+                    module: module.to_vec(),
+                    file: file.clone(),
+                }),
+                syn::Item::Use(u) => self
+                    .scopes
+                    .entry(module.to_vec())
+                    .or_default()
+                    .add_use(&u.tree, &mut Vec::new()),
+                syn::Item::Mod(m) => {
+                    let mut child = module.to_vec();
+                    child.push(m.ident.to_string());
+                    self.modules.insert(child.clone());
+                    self.package_doc(&m.attrs, &child, file, diags);
+                    if let Some((_, content)) = &m.content {
+                        self.items(content, &child, file, diags);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn package_doc(
+        &mut self,
+        attrs: &[syn::Attribute],
+        module: &[String],
+        file: &Arc<PathBuf>,
+        diags: &mut Diagnostics,
+    ) {
+        // Only inner doc comments (`//!`, `#![doc]`) are package docs; outer docs on `mod x;` are not.
+        let inner: Vec<syn::Attribute> = attrs
+            .iter()
+            .filter(|a| matches!(a.style, syn::AttrStyle::Inner(_)))
+            .cloned()
+            .collect();
+        if inner.is_empty() {
+            return;
+        }
+        let c = collect(&inner, file, Target::Package, diags);
+        self.docs
+            .entry(module.to_vec())
+            .or_insert(ModuleDoc {
+                markers: Vec::new(),
+            })
+            .markers
+            .extend(c.markers);
+    }
+}
+
+/// Builds the model: modules and their scopes, group-versions, types (resolved), kinds.
+pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
+    let mut walk = Walk::default();
+    for f in files {
+        walk.package_doc(&f.ast.attrs, &f.module, &f.path, diags);
+        walk.items(&f.ast.items, &f.module, &f.path, diags);
+    }
+
+    // Group-versions, sorted by (group, version).
+    let mut gvs: Vec<GroupVersion> = Vec::new();
+    let mut loose = Vec::new();
+    for (module, doc) in std::mem::take(&mut walk.docs) {
+        let group = doc.markers.iter().find(|m| m.id() == Id::GroupName);
+        let skip = doc.markers.iter().any(|m| m.id() == Id::Skip);
+        let Some(group_marker) = group.filter(|_| !skip) else {
+            for m in &doc.markers {
+                match m.id() {
+                    Id::VersionName | Id::KubebuilderOptional | Id::KubebuilderRequired
+                        if !skip =>
+                    {
+                        diags.push(m.error(format!(
+                            "{} needs +groupName in the same module doc comment",
+                            m.display_name()
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+            loose.extend(doc.markers);
+            continue;
+        };
+        let version = match doc.markers.iter().find(|m| m.id() == Id::VersionName) {
+            Some(v) => v.str("").unwrap_or_default().to_string(),
+            None => module.last().cloned().unwrap_or_default(),
+        };
+        if !is_dns_label(&version) {
+            diags.push(group_marker.error(format!(
+                "version `{version}` (from {}) is not a valid Kubernetes version name",
+                if doc.markers.iter().any(|m| m.id() == Id::VersionName) { "+versionName" } else { "the module name" }
+            )).with_help("version names are DNS labels such as v1, v1beta1, v1alpha2; set +versionName=..."));
+        }
+        let group = group_marker.str("").unwrap_or_default().to_string();
+        if !group.is_empty() && !is_dns_subdomain(&group) {
+            diags.push(group_marker.error(format!("group `{group}` is not a valid DNS subdomain")));
+        } else if !group.is_empty() && !group.contains('.') {
+            diags.push(group_marker.error(format!("group `{group}` must contain a dot (the API server requires a domain for custom resources)")));
+        }
+        gvs.push(GroupVersion {
+            default_optional: doc
+                .markers
+                .iter()
+                .any(|m| m.id() == Id::KubebuilderOptional),
+            group,
+            version,
+            location: group_marker.location.clone(),
+            module,
+            markers: doc.markers,
+        });
+    }
+    gvs.sort_by(|a, b| (&a.group, &a.version, &a.module).cmp(&(&b.group, &b.version, &b.module)));
+    for w in gvs.windows(2) {
+        if w[0].group == w[1].group && w[0].version == w[1].version {
+            diags.push(
+                Diagnostic::error(
+                    w[1].location.clone(),
+                    format!(
+                        "group-version {}/{} is declared twice",
+                        w[1].group, w[1].version
+                    ),
+                )
+                .with_help(format!("also declared at {}", w[0].location)),
+            );
+        }
+    }
+    let gv_of = |module: &[String]| -> Option<GvId> {
+        gvs.iter()
+            .enumerate()
+            .filter(|(_, g)| module.starts_with(&g.module))
+            .max_by_key(|(_, g)| g.module.len())
+            .map(|(i, _)| GvId(i))
+    };
+
+    // Index types by (module, name).
+    let mut index = HashMap::new();
+    let mut generic = HashMap::new();
+    for (i, t) in walk.types.iter().enumerate() {
+        let key = (t.module.clone(), t.item.ident().to_string());
+        if let Some(prev) = index.insert(key.clone(), TypeId(i)) {
+            let p = &walk.types[prev.0];
+            diags.push(
+                Diagnostic::error(
+                    Location::from_span(&t.file, t.item.ident().span()),
+                    format!(
+                        "type `{}` is defined twice in module `{}`",
+                        key.1,
+                        key.0.join("::")
+                    ),
+                )
+                .with_help(format!(
+                    "also defined at {}",
+                    Location::from_span(&p.file, p.item.ident().span())
+                )),
+            );
+        }
+        let n = t.item.generics().params.len();
+        if n > 0 {
+            generic.insert(TypeId(i), n);
+        }
+    }
+    let resolver = Resolver {
+        scopes: &walk.scopes,
+        index: &index,
+        modules: &walk.modules,
+        generic: &generic,
+    };
+
+    let mut types = Vec::with_capacity(walk.types.len());
+    for t in &walk.types {
+        types.push(type_def(t, &resolver, gv_of(&t.module), diags));
+    }
+
+    // Kinds: structs with `metadata: ObjectMeta` in a group-version.
+    let mut kinds = Vec::new();
+    for (i, t) in types.iter().enumerate() {
+        let has_meta = t.fields().iter().any(|f| {
+            f.json_name == "metadata"
+                && matches!(f.ty.without_option(), TypeRef::Known(Known::ObjectMeta))
+        });
+        if !has_meta {
+            continue;
+        }
+        match t.gv {
+            Some(gv) => kinds.push(Kind { type_id: TypeId(i), gv, name: t.name.clone() }),
+            None => diags.push(Diagnostic::warning(
+                t.location.clone(),
+                format!("`{}` has `metadata: ObjectMeta` but is not in a group-version module; it is not a kind", t.name),
+            ).with_help("add `//! +groupName=<group>` to the module's doc comment")),
+        }
+    }
+    kinds.sort_by(|a, b| {
+        let (ga, gb) = (&gvs[a.gv.0], &gvs[b.gv.0]);
+        (&ga.group, &a.name, &ga.version).cmp(&(&gb.group, &b.name, &gb.version))
+    });
+    // CRD-level markers on types that are not kinds are mistakes, not no-ops.
+    for (i, t) in types.iter().enumerate() {
+        if kinds.iter().any(|k| k.type_id.0 == i) {
+            continue;
+        }
+        for m in &t.markers {
+            if matches!(
+                m.id(),
+                Id::Resource
+                    | Id::SubresourceStatus
+                    | Id::SubresourceScale
+                    | Id::PrintColumn
+                    | Id::StorageVersion
+                    | Id::DeprecatedVersion
+                    | Id::UnservedVersion
+                    | Id::SkipVersion
+                    | Id::Metadata
+                    | Id::SelectableField
+                    | Id::Genclient
+                    | Id::GenclientNonNamespaced
+                    | Id::GenclientNoStatus
+                    | Id::GenclientNoVerbs
+                    | Id::GenclientReadonly
+                    | Id::GenclientOnlyVerbs
+                    | Id::GenclientSkipVerbs
+                    | Id::GenclientMethod
+                    | Id::ResourceName
+            ) {
+                diags.push(m.error(format!("{} is only allowed on a kind, and `{}` is not one", m.display_name(), t.name)).with_help(
+                    "a kind is a struct with a `metadata: ObjectMeta` field in a module whose `//!` doc has +groupName",
+                ));
+            }
+        }
+    }
+    Api {
+        group_versions: gvs,
+        types,
+        kinds,
+        loose_package_markers: loose,
+    }
+}
+
+fn type_def(
+    t: &RawType<'_>,
+    resolver: &Resolver<'_>,
+    gv: Option<GvId>,
+    diags: &mut Diagnostics,
+) -> TypeDef {
+    let file = &t.file;
+    let attrs = t.item.attrs();
+    let collected = collect(attrs, file, Target::Type, diags);
+    let serde = serde_attrs::container(attrs, file, diags);
+    let name = t.item.ident().to_string();
+    let location = Location::from_span(file, t.item.ident().span());
+    let body = if !t.item.generics().params.is_empty() {
+        TypeBody::Unsupported(format!(
+            "`{name}` is generic; a CRD schema cannot describe type parameters"
+        ))
+    } else {
+        match &t.item {
+            RawItem::Struct(s) => struct_body(s, &serde, &t.module, file, resolver, diags),
+            RawItem::Enum(e) => enum_body(e, &serde, &t.module, file, resolver, diags),
+            RawItem::Alias(a) => TypeBody::Alias(resolver.resolve(&a.ty, &t.module, file, diags)),
+        }
+    };
+    TypeDef {
+        name,
+        module: t.module.clone(),
+        gv,
+        location,
+        description: collected.description,
+        markers: collected.markers,
+        serde,
+        body,
+    }
+}
+
+fn struct_body(
+    s: &syn::ItemStruct,
+    serde: &ContainerSerde,
+    module: &[String],
+    file: &Arc<PathBuf>,
+    resolver: &Resolver<'_>,
+    diags: &mut Diagnostics,
+) -> TypeBody {
+    match &s.fields {
+        syn::Fields::Named(named) => {
+            let fields = fields(
+                named.named.iter(),
+                serde.rename_all,
+                module,
+                file,
+                resolver,
+                diags,
+            );
+            if serde.transparent {
+                let live: Vec<Field> = fields.into_iter().filter(|f| !f.is_skipped()).collect();
+                return match live.len() {
+                    1 => TypeBody::Newtype(live.into_iter().next().expect("one").ty),
+                    _ => TypeBody::Unsupported(
+                        "#[serde(transparent)] needs exactly one field".into(),
+                    ),
+                };
+            }
+            TypeBody::Struct(fields)
+        }
+        syn::Fields::Unnamed(u) if u.unnamed.len() == 1 => {
+            TypeBody::Newtype(resolver.resolve(&u.unnamed[0].ty, module, file, diags))
+        }
+        syn::Fields::Unnamed(_) => TypeBody::Unsupported(format!(
+            "tuple struct `{}` serialises as a JSON array of mixed types, which a structural schema cannot describe",
+            s.ident
+        )),
+        syn::Fields::Unit => {
+            TypeBody::Unsupported(format!("unit struct `{}` serialises as null", s.ident))
+        }
+    }
+}
+
+fn fields<'f>(
+    fields: impl Iterator<Item = &'f syn::Field>,
+    rename_all: Option<RenameRule>,
+    module: &[String],
+    file: &Arc<PathBuf>,
+    resolver: &Resolver<'_>,
+    diags: &mut Diagnostics,
+) -> Vec<Field> {
+    let mut out = Vec::new();
+    for f in fields {
+        let ident = f.ident.as_ref().expect("named field");
+        let rust_name = ident.to_string().trim_start_matches("r#").to_string();
+        let serde = serde_attrs::field(&f.attrs, file, diags);
+        let collected = collect(&f.attrs, file, Target::Field, diags);
+        let json_name = serde.rename.clone().unwrap_or_else(|| {
+            rename_all
+                .map(|r| r.apply_to_field(&rust_name))
+                .unwrap_or_else(|| rust_name.clone())
+        });
+        let ty = resolver.resolve(&f.ty, module, file, diags);
+        let field_ty = &f.ty;
+        out.push(Field {
+            rust_name,
+            json_name,
+            ty,
+            ty_text: quote::quote!(#field_ty).to_string().replace(' ', ""),
+            location: Location::from_span(file, ident.span()),
+            description: collected.description,
+            markers: collected.markers,
+            serde,
+        });
+    }
+    out
+}
+
+fn enum_body(
+    e: &syn::ItemEnum,
+    serde: &ContainerSerde,
+    module: &[String],
+    file: &Arc<PathBuf>,
+    resolver: &Resolver<'_>,
+    diags: &mut Diagnostics,
+) -> TypeBody {
+    let mut variants = Vec::new();
+    let mut any_data = false;
+    for v in &e.variants {
+        let vs = serde_attrs::field(&v.attrs, file, diags);
+        let vattrs = serde_attrs::container(&v.attrs, file, diags);
+        let collected = collect(&v.attrs, file, Target::Field, diags);
+        for m in &collected.markers {
+            diags.push(m.error(format!(
+                "{} cannot be written on an enum variant",
+                m.display_name()
+            )));
+        }
+        let rust_name = v.ident.to_string();
+        let json_name = vs.rename.clone().unwrap_or_else(|| {
+            serde
+                .rename_all
+                .map(|r| r.apply_to_variant(&rust_name))
+                .unwrap_or_else(|| rust_name.clone())
+        });
+        let data = match &v.fields {
+            syn::Fields::Unit => VariantData::Unit,
+            syn::Fields::Unnamed(u) if u.unnamed.len() == 1 => {
+                any_data = true;
+                VariantData::Newtype(resolver.resolve(&u.unnamed[0].ty, module, file, diags))
+            }
+            syn::Fields::Unnamed(u) => {
+                any_data = true;
+                VariantData::Tuple(u.unnamed.len())
+            }
+            syn::Fields::Named(n) => {
+                any_data = true;
+                let rule = vattrs.rename_all.or(serde.rename_all_fields);
+                VariantData::Struct(fields(n.named.iter(), rule, module, file, resolver, diags))
+            }
+        };
+        variants.push(Variant {
+            rust_name,
+            json_name,
+            location: Location::from_span(file, v.ident.span()),
+            description: collected.description,
+            data,
+            skipped: vs.skip || vs.skip_deserializing,
+        });
+    }
+    if any_data {
+        TypeBody::DataEnum(variants)
+    } else {
+        TypeBody::UnitEnum(variants)
+    }
+}
+
+/// RFC 1123 label: lower-case alphanumerics and `-`, starting with a letter for versions.
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// RFC 1123 subdomain.
+pub(crate) fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && l.ends_with(|c: char| c.is_ascii_alphanumeric())
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns_label("v1alpha1"));
+        assert!(!is_dns_label("V1"));
+        assert!(!is_dns_label("1v"));
+        assert!(is_dns_subdomain("kgen.dev"));
+        assert!(!is_dns_subdomain("Kgen.dev"));
+        assert!(!is_dns_subdomain("a..b"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Types kgen knows without reading their source: Kubernetes' common types and free-form JSON.
+
+/// A type with a built-in schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Known {
+    /// `ObjectMeta`: `type: object` (the API server owns its schema).
+    ObjectMeta,
+    /// `Time`: string, date-time.
+    Time,
+    /// `MicroTime`: string, date-time.
+    MicroTime,
+    /// `jiff::Timestamp`, `chrono::DateTime`: string, date-time.
+    Timestamp,
+    /// `Quantity`: int-or-string with the quantity pattern.
+    Quantity,
+    /// `IntOrString`: int-or-string.
+    IntOrString,
+    /// metav1 `Condition`.
+    Condition,
+    /// metav1 `LabelSelector`.
+    LabelSelector,
+    /// core/v1 `LocalObjectReference`.
+    LocalObjectReference,
+    /// core/v1 `ObjectReference`.
+    ObjectReference,
+    /// core/v1 `SecretKeySelector`.
+    SecretKeySelector,
+    /// core/v1 `SecretReference`.
+    SecretReference,
+    /// `serde_json::Value`: anything (`x-kubernetes-preserve-unknown-fields`).
+    JsonValue,
+    /// `serde_json::Map<String, Value>`: any object.
+    JsonObject,
+}
+
+/// Crates whose types kgen may know, by their first path segment.
+const KNOWN_CRATES: &[&str] = &[
+    "k8s_openapi",
+    "kube",
+    "kube_core",
+    "serde_json",
+    "jiff",
+    "chrono",
+];
+
+impl Known {
+    /// Identifies a known type from its full path (`k8s_openapi::...::ObjectMeta`), or from a bare name
+    /// when `external` says it was imported from outside the input.
+    pub fn from_path(path: &[String]) -> Option<Known> {
+        let last = path.last()?.as_str();
+        let first = path.first()?.as_str();
+        if path.len() > 1 && !KNOWN_CRATES.contains(&first) {
+            return None;
+        }
+        let in_crate = |c: &[&str]| path.len() == 1 || c.contains(&first);
+        Some(match last {
+            "ObjectMeta" if in_crate(&["k8s_openapi", "kube", "kube_core"]) => Known::ObjectMeta,
+            "Time" if in_crate(&["k8s_openapi"]) => Known::Time,
+            "MicroTime" if in_crate(&["k8s_openapi"]) => Known::MicroTime,
+            "Timestamp" if in_crate(&["jiff"]) => Known::Timestamp,
+            "DateTime" if in_crate(&["chrono"]) => Known::Timestamp,
+            "Quantity" if in_crate(&["k8s_openapi"]) => Known::Quantity,
+            "IntOrString" if in_crate(&["k8s_openapi"]) => Known::IntOrString,
+            "Condition" if in_crate(&["k8s_openapi"]) => Known::Condition,
+            "LabelSelector" if in_crate(&["k8s_openapi"]) => Known::LabelSelector,
+            "LocalObjectReference" if in_crate(&["k8s_openapi"]) => Known::LocalObjectReference,
+            "ObjectReference" if in_crate(&["k8s_openapi"]) => Known::ObjectReference,
+            "SecretKeySelector" if in_crate(&["k8s_openapi"]) => Known::SecretKeySelector,
+            "SecretReference" if in_crate(&["k8s_openapi"]) => Known::SecretReference,
+            "Value" if first == "serde_json" => Known::JsonValue,
+            "Map" if first == "serde_json" => Known::JsonObject,
+            _ => return None,
+        })
+    }
+
+    /// True for crates kgen recognises some types of (so an unknown type there gets a precise message).
+    pub fn is_known_crate(first: &str) -> bool {
+        KNOWN_CRATES.contains(&first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Vec<String> {
+        s.split("::").map(String::from).collect()
+    }
+
+    #[test]
+    fn identifies_by_path() {
+        assert_eq!(
+            Known::from_path(&p(
+                "k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta"
+            )),
+            Some(Known::ObjectMeta)
+        );
+        assert_eq!(
+            Known::from_path(&p("kube::api::ObjectMeta")),
+            Some(Known::ObjectMeta)
+        );
+        assert_eq!(
+            Known::from_path(&p("serde_json::Value")),
+            Some(Known::JsonValue)
+        );
+        assert_eq!(Known::from_path(&p("other::Value")), None);
+        assert_eq!(
+            Known::from_path(&p("k8s_openapi::api::core::v1::PodSpec")),
+            None
+        );
+    }
+}
