@@ -71,6 +71,7 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
     let (files, inputs) = source::load(&opts.paths, &mut diags);
     let api = model::build(&files, &mut diags);
     let crds = crd::assemble(&api, &mut diags);
+    model::client::client_specs(&api, &mut diags);
     if diags.has_errors() {
         return Err(Failed {
             diagnostics: diags.into_sorted(),

@@ -2,6 +2,7 @@
 //! type reference resolved. Built once from source; every emitter reads only this.
 
 mod build;
+pub mod client;
 mod known;
 mod resolve;
 pub mod serde_attrs;

@@ -1,13 +1,13 @@
 //! The OpenAPI v3 schema subset that CRDs use (`JSONSchemaProps`), with source locations.
 
 use crate::diag::Location;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use std::collections::BTreeMap;
 
 /// One CEL rule (`x-kubernetes-validations` item).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Rule {
     /// The CEL expression.
     pub rule: String,
@@ -32,7 +32,8 @@ pub struct Rule {
 }
 
 /// `externalDocs`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ExternalDocs {
     /// Text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,8 +44,8 @@ pub struct ExternalDocs {
 }
 
 /// A schema node. Field names follow `JSONSchemaProps`; empty collections and `None` are omitted.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Schema {
     /// `type`: object, array, string, integer, number, boolean.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -201,6 +202,11 @@ impl Schema {
             .get(keyword)
             .cloned()
             .or_else(|| self.origin.clone())
+    }
+
+    /// Reads a schema from JSON (e.g. a CRD's `openAPIV3Schema`); locations are left empty.
+    pub fn from_json(v: &Value) -> Result<Schema, serde_json::Error> {
+        Schema::deserialize(v)
     }
 
     /// The node as a JSON value (keys sorted: serde_json's map is ordered by key).

@@ -3,7 +3,6 @@
 use super::build::*;
 
 /// Verbs a typed client can have, in code-generator's order.
-#[allow(dead_code)] // used by the client generator
 pub const VERBS: &[&str] = &[
     "create",
     "update",

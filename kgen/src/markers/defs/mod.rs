@@ -5,7 +5,7 @@
 //! past the parse stage.
 
 mod crd;
-mod genclient;
+pub mod genclient;
 mod package;
 mod rbac;
 mod topology;
