@@ -10,7 +10,7 @@ use crate::markers::defs::Id;
 use crate::model::{Api, Kind};
 use crate::schema::Schema;
 use crate::schema::build::SchemaBuilder;
-use crate::schema::check_shim::{check_schema, resolve_json_path};
+use crate::schema::check::{check_schema, resolve_json_path};
 use serde_json::{Map, Value, json};
 
 /// The annotation recording which kgen wrote a CRD.
@@ -369,7 +369,7 @@ fn version_object(
                         m.error(format!("scale {arg} `{path}` must point at a string field")),
                     ),
                     Ok(_) => {}
-                    Err(e) => diags.push(m.error(format!("scale {arg} `{path}`: {e}"))),
+                    Err(e) => diags.push(m.error(format!("scale {arg}: {e}"))),
                 }
             }
             scale.insert(key.into(), json!(path));
@@ -427,7 +427,7 @@ fn version_object(
                 "selectable field `{path}` must not go through a list"
             ))),
             Ok(_) => {}
-            Err(e) => diags.push(m.error(format!("selectable field `{path}`: {e}"))),
+            Err(e) => diags.push(m.error(format!("selectable field: {e}"))),
         }
         selectable.push(json!({ "jsonPath": path }));
     }

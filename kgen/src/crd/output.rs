@@ -143,7 +143,7 @@ mod tests {
             group: "g.io".into(),
             kind: "K".into(),
             plural: "ks".into(),
-            value: json!({"spec": {"b": 1, "a": [{"z": true, "y": "x"}]}, "apiVersion": "v"}),
+            value: json!({"spec": {"b": 1, "a": [{"zeta": true, "alpha": "x"}]}, "apiVersion": "v"}),
             location: crate::diag::Location::file_start(std::path::Path::new("x.rs")),
         };
         let y = render(&crd, "# h\n", None);
@@ -151,6 +151,6 @@ mod tests {
         let a = y.find("apiVersion").unwrap();
         let s = y.find("spec").unwrap();
         assert!(a < s);
-        assert!(y.find("y: x").unwrap() < y.find("z: true").unwrap(), "{y}");
+        assert!(y.find("alpha: x").unwrap() < y.find("zeta: true").unwrap(), "{y}");
     }
 }

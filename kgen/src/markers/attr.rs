@@ -148,7 +148,8 @@ fn parse_one(
                 Ok(v) => {
                     args.insert("", v);
                 }
-                Err(e) => {
+                Err(mut e) => {
+                    e.message = format!("`{ident}`: {}", e.message);
                     errors.push(e);
                     return;
                 }

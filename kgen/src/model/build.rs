@@ -270,7 +270,13 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             continue;
         }
         match t.gv {
-            Some(gv) => kinds.push(Kind { type_id: TypeId(i), gv, name: t.name.clone() }),
+            Some(gv) => {
+                let gv_module = &gvs[gv.0].module;
+                let via_gv = resolver.find_in_module(gv_module, &t.name) == Some(TypeId(i));
+                let mut rust_path = if via_gv { gv_module.clone() } else { t.module.clone() };
+                rust_path.push(t.name.clone());
+                kinds.push(Kind { type_id: TypeId(i), gv, name: t.name.clone(), rust_path })
+            }
             None => diags.push(Diagnostic::warning(
                 t.location.clone(),
                 format!("`{}` has `metadata: ObjectMeta` but is not in a group-version module; it is not a kind", t.name),
@@ -354,6 +360,7 @@ fn type_def(
         description: collected.description,
         markers: collected.markers,
         serde,
+        derives: serde_attrs::derives(attrs),
         body,
     }
 }

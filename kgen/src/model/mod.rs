@@ -83,6 +83,9 @@ pub struct Kind {
     pub gv: GvId,
     /// Kind name (the struct's name).
     pub name: String,
+    /// Module path under which the type is reachable from the group-version module
+    /// (the group-version module itself when it re-exports the type), plus the type name.
+    pub rust_path: Vec<String>,
 }
 
 /// A struct, enum or type alias.
@@ -102,6 +105,8 @@ pub struct TypeDef {
     pub markers: Vec<Marker>,
     /// Container-level serde attributes.
     pub serde: ContainerSerde,
+    /// Traits in `#[derive(...)]`, by last path segment.
+    pub derives: Vec<String>,
     /// Shape.
     pub body: TypeBody,
 }

@@ -237,6 +237,14 @@ impl Resolver<'_> {
         Some(Target::External(segs.to_vec()))
     }
 
+    /// The type that `name` means inside `module` (its own types, `use`s and globs), if any.
+    pub fn find_in_module(&self, module: &[String], name: &str) -> Option<TypeId> {
+        match self.lookup(&[name.to_string()], module, 0)? {
+            Target::Local(p) | Target::Crate(p) => self.find_local(&p),
+            Target::External(_) => None,
+        }
+    }
+
     /// The canonical local path of a found type (for `crate::` paths matched by suffix).
     fn local_path(&self, p: &[String]) -> Vec<String> {
         match self.find_local(p) {

@@ -145,10 +145,12 @@ pub struct FieldSerde {
     pub skip_deserializing: bool,
     /// `flatten`.
     pub flatten: bool,
-    /// `skip_serializing_if = "..."`.
-    pub skip_serializing_if: bool,
+    /// `skip_serializing_if = "path"`: the predicate's path.
+    pub skip_serializing_if: Option<String>,
     /// `alias = "..."` names (accepted on input only).
     pub aliases: Vec<String>,
+    /// `serialize_with`, `with` or `getter`: custom serialisation kgen cannot reproduce.
+    pub custom_serialize: bool,
 }
 
 fn serde_attrs(attrs: &[syn::Attribute]) -> impl Iterator<Item = &syn::Attribute> {
@@ -276,7 +278,9 @@ pub fn field(attrs: &[syn::Attribute], file: &Arc<PathBuf>, diags: &mut Diagnost
             } else if p.is_ident("flatten") {
                 out.flatten = true;
             } else if p.is_ident("skip_serializing_if") {
-                out.skip_serializing_if = true;
+                out.skip_serializing_if = Some(lit_str(&meta)?);
+            } else if p.is_ident("serialize_with") || p.is_ident("with") || p.is_ident("getter") {
+                out.custom_serialize = true;
                 skip_value(&meta)?;
             } else {
                 skip_value(&meta)?;
@@ -286,6 +290,20 @@ pub fn field(attrs: &[syn::Attribute], file: &Arc<PathBuf>, diags: &mut Diagnost
         if let Err(e) = r {
             report(file, e, diags);
         }
+    }
+    out
+}
+
+/// The trait names in `#[derive(...)]` attributes (last path segment: `Serialize`, `Markers`).
+pub fn derives(attrs: &[syn::Attribute]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = a.parse_nested_meta(|m| {
+            if let Some(last) = m.path.segments.last() {
+                out.push(last.ident.to_string());
+            }
+            Ok(())
+        });
     }
     out
 }

@@ -3,7 +3,6 @@
 
 pub mod build;
 pub mod check;
-pub mod check_shim;
 pub mod known;
 pub mod types;
 pub mod validate;
