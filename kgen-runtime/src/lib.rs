@@ -7,6 +7,29 @@
 
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod fake;
 pub mod informer;
 pub mod workqueue;
+
+/// Crates the generated code names, so users need not depend on them directly.
+#[doc(hidden)]
+pub mod __private {
+    pub use either;
+    pub use futures;
+    pub use serde_json;
+}
+
+/// Brings in the code `kgen::Builder` wrote to `OUT_DIR` (`OUT_DIR/kgen.rs`).
+///
+/// ```ignore
+/// pub mod generated {
+///     kgen_runtime::include_generated!();
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/kgen.rs"));
+    };
+}

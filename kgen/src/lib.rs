@@ -16,6 +16,8 @@
 
 #![warn(missing_docs)]
 
+pub mod builder;
+pub mod codegen;
 pub mod crd;
 pub mod diag;
 pub mod markers;
@@ -23,6 +25,8 @@ pub mod model;
 pub mod output;
 pub mod schema;
 pub mod source;
+
+pub use builder::{BuildReport, Builder};
 
 use diag::{Diagnostic, Diagnostics, Failed};
 use output::GeneratedFile;
@@ -62,6 +66,8 @@ pub struct CrdOutput {
     pub inputs: source::Inputs,
     /// The model the CRDs were built from (for other emitters).
     pub api: model::Api,
+    /// The typed clients `+genclient` asks for.
+    pub clients: Vec<model::client::ClientSpec>,
 }
 
 /// Reads the API types under `opts.paths` and builds every CRD. On any error nothing is
@@ -71,7 +77,7 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
     let (files, inputs) = source::load(&opts.paths, &mut diags);
     let api = model::build(&files, &mut diags);
     let crds = crd::assemble(&api, &mut diags);
-    model::client::client_specs(&api, &mut diags);
+    let clients = model::client::client_specs(&api, &mut diags);
     if diags.has_errors() {
         return Err(Failed {
             diagnostics: diags.into_sorted(),
@@ -94,5 +100,25 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
         warnings: diags.into_sorted(),
         inputs,
         api,
+        clients,
     })
+}
+
+/// Reads the API types and generates Rust (Resource impls, clientset, listers, informers, fake
+/// server constructor). Returns the CRD output too, and the formatted source.
+pub fn generate_rust(
+    opts: &CrdOptions,
+    codegen: &codegen::CodegenOptions,
+) -> Result<(CrdOutput, String), Failed> {
+    let mut out = generate_crds(opts)?;
+    let mut diags = Diagnostics::new();
+    let source = codegen::generate(&out.api, &out.crds, &out.clients, codegen, &mut diags);
+    if diags.has_errors() {
+        let mut all = diags.into_sorted();
+        all.extend(out.warnings);
+        all.sort();
+        return Err(Failed { diagnostics: all });
+    }
+    out.warnings.extend(diags.into_sorted());
+    Ok((out, source))
 }

@@ -30,6 +30,13 @@ enum Command {
         kgen crd --paths api/ --check     # exit 1 with a diff when files on disk are stale\n  \
         kgen crd --paths api/ --stdout --max-desc-len 0")]
     Crd(CrdArgs),
+    /// Write the Rust code `kgen::Builder` writes into OUT_DIR (Resource impls, clientset, listers,
+    /// informers, fake server), for projects that check generated code in.
+    #[command(after_help = "Examples:\n  \
+        kgen client --paths examples/kluster/src/api --out src/generated     # writes src/generated/mod.rs\n  \
+        kgen client --paths examples/kluster/src/api --stdout\n  \
+        kgen client --paths api/ --out src/generated --check")]
+    Client(ClientArgs),
     /// List every marker kgen understands (name, arguments, where it goes, what it does).
     #[command(
         after_help = "Examples:\n  kgen markers\n  kgen markers validation:Max\n  kgen markers --json"
@@ -70,10 +77,38 @@ struct CrdArgs {
     max_desc_len: Option<usize>,
 }
 
+#[derive(Args)]
+struct ClientArgs {
+    /// Directory (or file) of Rust API types; repeat for several.
+    #[arg(long, required = true, value_name = "DIR")]
+    paths: Vec<PathBuf>,
+    /// Output directory; the code goes to DIR/mod.rs.
+    #[arg(
+        long,
+        default_value = "src/generated",
+        conflicts_with = "stdout",
+        value_name = "DIR"
+    )]
+    out: PathBuf,
+    /// Print the code instead of writing it.
+    #[arg(long)]
+    stdout: bool,
+    /// Write nothing; exit 1 and print a diff if DIR/mod.rs differs from what would be written.
+    #[arg(long, conflicts_with = "stdout")]
+    check: bool,
+    /// File whose text goes at the top (as `//` comments).
+    #[arg(long, value_name = "FILE")]
+    header_file: Option<PathBuf>,
+    /// Rust path of the module that holds the --paths directory's module (default `crate`).
+    #[arg(long, default_value = "crate", value_name = "PATH")]
+    crate_path: String,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Crd(args) => crd(args),
+        Command::Client(args) => client(args),
         Command::Markers { json, filter } => {
             if json {
                 println!("{}", kgen::markers::help::json());
@@ -145,6 +180,57 @@ fn crd(args: CrdArgs) -> ExitCode {
     }
 }
 
+fn client(args: ClientArgs) -> ExitCode {
+    let header = match &args.header_file {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("error: --header-file {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let opts = kgen::CrdOptions::new(args.paths);
+    let codegen = kgen::codegen::CodegenOptions {
+        crate_path: args.crate_path,
+        header,
+    };
+    let (out, source) = match kgen::generate_rust(&opts, &codegen) {
+        Ok(o) => o,
+        Err(failed) => return report_failure(&failed),
+    };
+    for w in &out.warnings {
+        eprintln!("{w}");
+    }
+    if args.stdout {
+        print!("{source}");
+        return ExitCode::SUCCESS;
+    }
+    let files = [GeneratedFile {
+        name: "mod.rs".into(),
+        contents: source,
+    }];
+    if args.check {
+        return check(&args.out, &files);
+    }
+    match write_files(&args.out, &files) {
+        Ok(r) => {
+            let state = if r.written.is_empty() {
+                "unchanged"
+            } else {
+                "written"
+            };
+            println!("{} {state}", args.out.join("mod.rs").display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing to {}: {e}", args.out.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn check(dir: &Path, files: &[GeneratedFile]) -> ExitCode {
     let drift = check_files(dir, files);
     if drift.is_empty() {
@@ -159,7 +245,7 @@ fn check(dir: &Path, files: &[GeneratedFile]) -> ExitCode {
         print!("{}", d.diff);
     }
     eprintln!(
-        "error: {} file(s) in {} differ from the API types; run `kgen crd` without --check to update them",
+        "error: {} file(s) in {} differ from the API types; run the same command without --check to update them",
         drift.len(),
         dir.display()
     );

@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 const KLUSTER_API: &str = "../examples/kluster/src/api";
 
 fn kgen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kgen")).args(args).output().expect("kgen runs")
+    Command::new(env!("CARGO_BIN_EXE_kgen"))
+        .args(args)
+        .output()
+        .expect("kgen runs")
 }
 
 fn text(b: &[u8]) -> String {
@@ -18,7 +21,12 @@ fn read_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -29,7 +37,15 @@ fn two_runs_are_byte_identical() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     for (dir, paths) in [(&a, "tests/fixtures/corpus"), (&b, "tests/fixtures/corpus")] {
-        let o = kgen(&["crd", "--paths", paths, "--paths", KLUSTER_API, "--out", dir.path().to_str().unwrap()]);
+        let o = kgen(&[
+            "crd",
+            "--paths",
+            paths,
+            "--paths",
+            KLUSTER_API,
+            "--out",
+            dir.path().to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     let (fa, fb) = (read_dir(a.path()), read_dir(b.path()));
@@ -56,19 +72,35 @@ fn check_reports_drift_and_writes_nothing() {
     // Hand-edit the file: --check shows a unified diff of exactly that change.
     let file = dir.path().join("kgen.dev_klusters.yaml");
     let original = fs::read_to_string(&file).unwrap();
-    fs::write(&file, original.replace("shortNames:\n    - kl", "shortNames:\n    - kx")).unwrap();
+    fs::write(
+        &file,
+        original.replace("shortNames:\n    - kl", "shortNames:\n    - kx"),
+    )
+    .unwrap();
     let o = kgen(&["crd", "--paths", KLUSTER_API, "--out", out, "--check"]);
     assert_eq!(o.status.code(), Some(1));
     let diff = text(&o.stdout);
     assert!(diff.contains("-    - kx\n+    - kl\n"), "{diff}");
     assert!(text(&o.stderr).contains("1 file(s)"));
-    assert_ne!(fs::read_to_string(&file).unwrap(), original, "--check leaves the file alone");
+    assert_ne!(
+        fs::read_to_string(&file).unwrap(),
+        original,
+        "--check leaves the file alone"
+    );
 
     // A normal run repairs it; an unchanged run rewrites nothing.
-    assert!(kgen(&["crd", "--paths", KLUSTER_API, "--out", out]).status.success());
+    assert!(
+        kgen(&["crd", "--paths", KLUSTER_API, "--out", out])
+            .status
+            .success()
+    );
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     let o = kgen(&["crd", "--paths", KLUSTER_API, "--out", out]);
-    assert!(text(&o.stdout).starts_with("wrote 0 CRD file(s)"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).starts_with("wrote 0 CRD file(s)"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
@@ -86,10 +118,19 @@ fn errors_write_nothing_and_exit_1() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.contains("tests/fixtures/errors/unknown_marker.rs:"), "{err}");
-    assert!(err.contains("did you mean `+kubebuilder:validation:MaxLength`"), "{err}");
+    assert!(
+        err.contains("tests/fixtures/errors/unknown_marker.rs:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("did you mean `+kubebuilder:validation:MaxLength`"),
+        "{err}"
+    );
     assert!(err.contains("no files were written"), "{err}");
-    assert_eq!(read_dir(dir.path()), vec![("keep.yaml".to_string(), b"old".to_vec())]);
+    assert_eq!(
+        read_dir(dir.path()),
+        vec![("keep.yaml".to_string(), b"old".to_vec())]
+    );
 }
 
 #[test]
@@ -97,12 +138,31 @@ fn stdout_header_and_description_limit() {
     let dir = tempfile::tempdir().unwrap();
     let header = dir.path().join("h.txt");
     fs::write(&header, "# Copyright 2026 Example\n").unwrap();
-    let o = kgen(&["crd", "--paths", KLUSTER_API, "--stdout", "--header-file", header.to_str().unwrap(), "--max-desc-len", "0"]);
+    let o = kgen(&[
+        "crd",
+        "--paths",
+        KLUSTER_API,
+        "--stdout",
+        "--header-file",
+        header.to_str().unwrap(),
+        "--max-desc-len",
+        "0",
+    ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let y = text(&o.stdout);
-    assert!(y.starts_with("# Copyright 2026 Example\n---\napiVersion: apiextensions.k8s.io/v1\n"), "{y}");
+    assert!(
+        y.starts_with("# Copyright 2026 Example\n---\napiVersion: apiextensions.k8s.io/v1\n"),
+        "{y}"
+    );
     assert!(!y.contains("description:"), "descriptions removed");
-    let o = kgen(&["crd", "--paths", KLUSTER_API, "--stdout", "--max-desc-len", "12"]);
+    let o = kgen(&[
+        "crd",
+        "--paths",
+        KLUSTER_API,
+        "--stdout",
+        "--max-desc-len",
+        "12",
+    ]);
     let y = text(&o.stdout);
     assert!(y.contains("description: A Kluster..."), "{y}");
 }
@@ -114,11 +174,23 @@ fn markers_help_lists_the_registry() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let all = v.as_array().unwrap();
     assert!(all.len() > 80, "{}", all.len());
-    let pc = all.iter().find(|m| m["name"] == "+kubebuilder:printcolumn").unwrap();
+    let pc = all
+        .iter()
+        .find(|m| m["name"] == "+kubebuilder:printcolumn")
+        .unwrap();
     assert_eq!(pc["attribute"], "printcolumn");
-    assert!(pc["arguments"].as_array().unwrap().iter().any(|a| a["name"] == "JSONPath" && a["required"] == true));
+    assert!(
+        pc["arguments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "JSONPath" && a["required"] == true)
+    );
     let o = kgen(&["markers", "XValidation"]);
     assert!(text(&o.stdout).contains("+kubebuilder:validation:XValidation:rule=<string>"));
     let o = kgen(&["crd", "--help"]);
-    assert!(text(&o.stdout).contains("kgen crd --paths examples/kluster/src/api --out config/crd/bases"));
+    assert!(
+        text(&o.stdout)
+            .contains("kgen crd --paths examples/kluster/src/api --out config/crd/bases")
+    );
 }

@@ -15,8 +15,15 @@ fn errors_of(name: &str) -> String {
     let errors: Vec<_> = failed.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(!errors.is_empty(), "{name}: no error diagnostics");
     for e in &errors {
-        let loc = e.location.as_ref().unwrap_or_else(|| panic!("{name}: error without a location: {e}"));
-        assert_eq!(loc.file.display().to_string(), shown, "{name}: error points at another file");
+        let loc = e
+            .location
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: error without a location: {e}"));
+        assert_eq!(
+            loc.file.display().to_string(),
+            shown,
+            "{name}: error points at another file"
+        );
         assert!(loc.line >= 1 && loc.column >= 1);
     }
     failed.to_string()

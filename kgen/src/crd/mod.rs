@@ -10,7 +10,7 @@ use crate::markers::defs::Id;
 use crate::model::{Api, Kind};
 use crate::schema::Schema;
 use crate::schema::build::SchemaBuilder;
-use crate::schema::check::{check_schema, resolve_json_path};
+use crate::schema::check::{check_schema, check_status_subresource_root, resolve_json_path};
 use serde_json::{Map, Value, json};
 
 /// The annotation recording which kgen wrote a CRD.
@@ -254,6 +254,9 @@ fn one_crd(
     let mut versions = Vec::new();
     for (i, (v, schema)) in inputs.iter().enumerate() {
         check_schema(schema, diags);
+        if v.marker(Id::SubresourceStatus).is_some() {
+            check_status_subresource_root(schema, diags);
+        }
         versions.push(version_object(v, schema, i == storage, diags));
     }
 

@@ -151,6 +151,9 @@ mod tests {
         let a = y.find("apiVersion").unwrap();
         let s = y.find("spec").unwrap();
         assert!(a < s);
-        assert!(y.find("alpha: x").unwrap() < y.find("zeta: true").unwrap(), "{y}");
+        assert!(
+            y.find("alpha: x").unwrap() < y.find("zeta: true").unwrap(),
+            "{y}"
+        );
     }
 }

@@ -259,6 +259,18 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
         types.push(type_def(t, &resolver, gv_of(&t.module), diags));
     }
 
+    // Public paths: through the group-version module when it re-exports the type.
+    for (i, t) in types.iter_mut().enumerate() {
+        let mut path = match t.gv {
+            Some(gv) if resolver.find_in_module(&gvs[gv.0].module, &t.name) == Some(TypeId(i)) => {
+                gvs[gv.0].module.clone()
+            }
+            _ => t.module.clone(),
+        };
+        path.push(t.name.clone());
+        t.rust_path = path;
+    }
+
     // Kinds: structs with `metadata: ObjectMeta` in a group-version.
     let mut kinds = Vec::new();
     for (i, t) in types.iter().enumerate() {
@@ -270,13 +282,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             continue;
         }
         match t.gv {
-            Some(gv) => {
-                let gv_module = &gvs[gv.0].module;
-                let via_gv = resolver.find_in_module(gv_module, &t.name) == Some(TypeId(i));
-                let mut rust_path = if via_gv { gv_module.clone() } else { t.module.clone() };
-                rust_path.push(t.name.clone());
-                kinds.push(Kind { type_id: TypeId(i), gv, name: t.name.clone(), rust_path })
-            }
+            Some(gv) => kinds.push(Kind { type_id: TypeId(i), gv, name: t.name.clone() }),
             None => diags.push(Diagnostic::warning(
                 t.location.clone(),
                 format!("`{}` has `metadata: ObjectMeta` but is not in a group-version module; it is not a kind", t.name),
@@ -361,6 +367,7 @@ fn type_def(
         markers: collected.markers,
         serde,
         derives: serde_attrs::derives(attrs),
+        rust_path: Vec::new(),
         body,
     }
 }

@@ -54,7 +54,12 @@ pub fn client_specs(api: &Api, diags: &mut Diagnostics) -> Vec<ClientSpec> {
     out
 }
 
-fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) -> Option<ClientSpec> {
+fn client_spec(
+    api: &Api,
+    index: usize,
+    kind: &Kind,
+    diags: &mut Diagnostics,
+) -> Option<ClientSpec> {
     let def = api.ty(kind.type_id);
     let client_markers: Vec<&Marker> = def
         .markers
@@ -74,7 +79,11 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
         .collect();
     if def.marker(Id::Genclient).is_none() {
         for m in client_markers {
-            diags.push(m.error(format!("{} needs +genclient on {}", m.display_name(), def.name)));
+            diags.push(m.error(format!(
+                "{} needs +genclient on {}",
+                m.display_name(),
+                def.name
+            )));
         }
         return None;
     }
@@ -83,11 +92,17 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
         && !cluster_scope
     {
         diags.push(
-            m.error(format!("+genclient:nonNamespaced on {}, whose CRD is namespaced", def.name))
-                .with_help("add +kubebuilder:resource:scope=Cluster, or drop +genclient:nonNamespaced"),
+            m.error(format!(
+                "+genclient:nonNamespaced on {}, whose CRD is namespaced",
+                def.name
+            ))
+            .with_help("add +kubebuilder:resource:scope=Cluster, or drop +genclient:nonNamespaced"),
         );
     }
-    let has_status = def.fields().iter().any(|f| f.json_name == "status" && !f.is_skipped());
+    let has_status = def
+        .fields()
+        .iter()
+        .any(|f| f.json_name == "status" && !f.is_skipped());
     let mut verbs: BTreeSet<&'static str> = VERBS.iter().copied().collect();
     let mut check_verbs = |m: &Marker| -> BTreeSet<&'static str> {
         let mut set = BTreeSet::new();
@@ -97,7 +112,9 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
                     set.insert(*k);
                 }
                 None => {
-                    let hint = closest(&v, VERBS.iter().copied()).map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default();
+                    let hint = closest(&v, VERBS.iter().copied())
+                        .map(|c| format!(" (did you mean `{c}`?)"))
+                        .unwrap_or_default();
                     diags.push(
                         m.error(format!("{}: unknown verb `{v}`{hint}", m.display_name()))
                             .with_help(format!("verbs are {}", VERBS.join(", "))),
@@ -112,7 +129,9 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
     if let (Some(o), Some(s)) = (&only, &skip) {
         for v in o.intersection(s) {
             let m = def.marker(Id::GenclientSkipVerbs).expect("present");
-            diags.push(m.error(format!("verb `{v}` is both in +genclient:onlyVerbs and +genclient:skipVerbs")));
+            diags.push(m.error(format!(
+                "verb `{v}` is both in +genclient:onlyVerbs and +genclient:skipVerbs"
+            )));
         }
     }
     if def.marker(Id::GenclientReadonly).is_some() {
@@ -141,22 +160,47 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
             input: m.str("input").map(String::from),
             result: m.str("result").map(String::from),
         };
-        if !method.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            || !method.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        if !method
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            || !method
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            diags.push(m.error(format!("+genclient:method name `{}` is not an identifier", method.name)));
+            diags.push(m.error(format!(
+                "+genclient:method name `{}` is not an identifier",
+                method.name
+            )));
         }
-        if method.input.is_some() && !matches!(method.verb.as_str(), "create" | "update" | "apply") {
-            diags.push(m.error(format!("+genclient:method {}: `input` is only allowed with create, update or apply", method.name)));
+        if method.input.is_some() && !matches!(method.verb.as_str(), "create" | "update" | "apply")
+        {
+            diags.push(m.error(format!(
+                "+genclient:method {}: `input` is only allowed with create, update or apply",
+                method.name
+            )));
         }
         let lower = method.name.to_ascii_lowercase();
         if VERBS.iter().any(|v| v.to_ascii_lowercase() == lower) {
-            diags.push(m.error(format!("+genclient:method {} has the name of a standard verb", method.name)));
+            diags.push(m.error(format!(
+                "+genclient:method {} has the name of a standard verb",
+                method.name
+            )));
         }
         if methods.iter().any(|x| x.name == method.name) {
-            diags.push(m.error(format!("+genclient:method {} is declared twice", method.name)));
+            diags.push(m.error(format!(
+                "+genclient:method {} is declared twice",
+                method.name
+            )));
         }
         methods.push(method);
     }
-    Some(ClientSpec { kind: index, namespaced: !cluster_scope, verbs, methods })
+    Some(ClientSpec {
+        kind: index,
+        namespaced: !cluster_scope,
+        verbs,
+        methods,
+    })
 }

@@ -83,9 +83,6 @@ pub struct Kind {
     pub gv: GvId,
     /// Kind name (the struct's name).
     pub name: String,
-    /// Module path under which the type is reachable from the group-version module
-    /// (the group-version module itself when it re-exports the type), plus the type name.
-    pub rust_path: Vec<String>,
 }
 
 /// A struct, enum or type alias.
@@ -107,6 +104,9 @@ pub struct TypeDef {
     pub serde: ContainerSerde,
     /// Traits in `#[derive(...)]`, by last path segment.
     pub derives: Vec<String>,
+    /// Module path (plus name) through which the type is reachable: its group-version module when
+    /// that module re-exports it, else the module that defines it.
+    pub rust_path: Vec<String>,
     /// Shape.
     pub body: TypeBody,
 }

@@ -228,7 +228,10 @@ impl<'a> SchemaBuilder<'a> {
             if f.marker(Id::Immutable).is_some() && !required {
                 // The field rule only runs when both values exist, so removing the value needs a parent rule.
                 s.validations.push(Rule {
-                    rule: format!("!has(oldSelf.{0}) || has(self.{0})", cel_field(&f.json_name)),
+                    rule: format!(
+                        "!has(oldSelf.{0}) || has(self.{0})",
+                        cel_field(&f.json_name)
+                    ),
                     message: Some(format!("{} cannot be removed once set", f.json_name)),
                     origin: Some(f.location.clone()),
                     ..Default::default()

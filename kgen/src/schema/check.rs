@@ -68,6 +68,59 @@ pub fn check_schema(root: &Schema, diags: &mut Diagnostics) {
     c.node(root, "", &Ctx::default());
 }
 
+/// The keywords the API server allows at the root when the status subresource is enabled (so
+/// that `properties.status` can be validated on its own).
+const STATUS_ROOT_KEYWORDS: &[&str] = &[
+    "description",
+    "type",
+    "format",
+    "title",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "multipleOf",
+    "required",
+    "items",
+    "properties",
+    "externalDocs",
+    "example",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-validations",
+];
+
+/// The extra check for a version that enables the status subresource: the API server then allows
+/// only a few keywords at the root of `openAPIV3Schema` (no `nullable`, `default`, `enum`,
+/// `anyOf`/`oneOf`, `additionalProperties`, `x-kubernetes-*` topology, ...). Call it in addition to
+/// [`check_schema`].
+pub fn check_status_subresource_root(root: &Schema, diags: &mut Diagnostics) {
+    let bad: Vec<&str> = set_keywords(root)
+        .into_iter()
+        .filter(|k| !STATUS_ROOT_KEYWORDS.contains(k))
+        .collect();
+    if !bad.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                root.origin.clone(),
+                format!(
+                    "(root): with the status subresource enabled, the root must not set {}",
+                    bad.join(", ")
+                ),
+            )
+            .with_help(format!(
+                "only these keywords are allowed at the root then: {}",
+                STATUS_ROOT_KEYWORDS.join(", ")
+            )),
+        );
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Level {
     #[default]
@@ -170,11 +223,17 @@ impl Checker<'_> {
         if let Some(t) = ty
             && !TYPES.contains(&t)
         {
-            self.error(
-                s.location_of("type"),
-                path,
-                format!("unknown type {t:?}; expected one of {}", TYPES.join(", ")),
-            );
+            let msg = format!("unknown type {t:?}; expected one of {}", TYPES.join(", "));
+            if t == "null" {
+                self.error_help(
+                    s.location_of("type"),
+                    path,
+                    msg,
+                    "use nullable: true instead",
+                );
+            } else {
+                self.error(s.location_of("type"), path, msg);
+            }
         }
         if ctx.level == Level::Root {
             if ty != Some("object") {
@@ -242,6 +301,8 @@ impl Checker<'_> {
                 "x-kubernetes-embedded-resource must not be used inside the apiVersion, kind or metadata of a resource",
             );
         }
+        // The API server does not reject this combination by itself, but kgen does: with a type,
+        // every value of the other kind fails validation, which defeats int-or-string.
         if int_or_string && let Some(t) = ty {
             self.error_help(
                 s.location_of("x-kubernetes-int-or-string"),
@@ -366,7 +427,6 @@ impl Checker<'_> {
                     Some(s),
                     &format!("{}.anyOf[{i}]", shown(path)),
                     path,
-                    ctx.level == Level::Root,
                     s,
                 );
             }
@@ -377,7 +437,6 @@ impl Checker<'_> {
                 Some(s),
                 &format!("{}.oneOf[{i}]", shown(path)),
                 path,
-                ctx.level == Level::Root,
                 s,
             );
         }
@@ -385,9 +444,15 @@ impl Checker<'_> {
         // Children.
         let resource_root = ctx.level == Level::Root || embedded;
         for (name, p) in &s.properties {
-            let mut cctx = Ctx { level: Level::Field, ..ctx.clone() };
+            let mut cctx = Ctx {
+                level: Level::Field,
+                ..ctx.clone()
+            };
             if cctx.uncorrelated.is_none() && s.map_type.as_deref() == Some("atomic") {
-                cctx.uncorrelated = Some(format!("{}, an x-kubernetes-map-type: atomic object", shown(path)));
+                cctx.uncorrelated = Some(format!(
+                    "{}, an x-kubernetes-map-type: atomic object",
+                    shown(path)
+                ));
             }
             if resource_root && matches!(name.as_str(), "apiVersion" | "kind" | "metadata") {
                 cctx.inside_meta = true;
@@ -398,15 +463,22 @@ impl Checker<'_> {
             self.node(p, &child(path, name), &cctx);
         }
         if let Some(ap) = &s.additional_properties {
-            let mut cctx = Ctx { level: Level::Field, ..ctx.clone() };
+            let mut cctx = Ctx {
+                level: Level::Field,
+                ..ctx.clone()
+            };
             if ctx.inside_meta {
                 // Pruning a default without the actual value is ambiguous there.
-                cctx.forbid_defaults = Some("inside additionalProperties applying to object metadata".into());
+                cctx.forbid_defaults =
+                    Some("inside additionalProperties applying to object metadata".into());
             }
             self.node(ap, &any(path), &cctx);
         }
         if let Some(items) = &s.items {
-            let mut cctx = Ctx { level: Level::Item, ..ctx.clone() };
+            let mut cctx = Ctx {
+                level: Level::Item,
+                ..ctx.clone()
+            };
             if cctx.uncorrelated.is_none() && s.list_type.as_deref() != Some("map") {
                 cctx.uncorrelated = Some(format!(
                     "{}, a list that is not x-kubernetes-list-type: map",
@@ -508,9 +580,25 @@ impl Checker<'_> {
                                 "mark the field +required (not Option), or give it a +default",
                             );
                         }
+                        if p.nullable {
+                            self.error(
+                                p.location_of("nullable"),
+                                &kpath,
+                                "a list map key must not be nullable",
+                            );
+                        }
                     }
                 }
             }
+        }
+        if let (Some(lt @ ("set" | "map")), Some(items)) = (s.list_type.as_deref(), &s.items)
+            && items.nullable
+        {
+            self.error(
+                items.location_of("nullable"),
+                &any(path),
+                format!("items of an x-kubernetes-list-type: {lt} list must not be nullable"),
+            );
         }
         if s.list_type.as_deref() == Some("set")
             && let Some(items) = &s.items
@@ -576,14 +664,11 @@ impl Checker<'_> {
                 "the API server owns the schema of ObjectMeta; leave metadata as {type: object}",
             );
         }
+        // Anything but the type and the two properties makes the API server reject the schema,
+        // descriptions included. (A default is reported with the other top-level metadata defaults.)
         let others: Vec<&str> = set_keywords(meta)
             .into_iter()
-            .filter(|k| {
-                !matches!(
-                    *k,
-                    "type" | "description" | "title" | "properties" | "default"
-                )
-            })
+            .filter(|k| !matches!(*k, "type" | "properties" | "default"))
             .collect();
         if !others.is_empty() {
             self.error_help(
@@ -593,9 +678,7 @@ impl Checker<'_> {
                 "the API server owns the schema of ObjectMeta; leave metadata as {type: object}",
             );
         }
-        if meta.default.is_some() {
-            self.error(meta.location_of("default"), path, "metadata must not have a default (only metadata.name and metadata.generateName may)");
-        }
+        // kgen is stricter here: a name schema that is not a string would reject every object.
         for name in ["name", "generateName"] {
             if let Some(p) = meta.properties.get(name)
                 && p.ty() != Some("string")
@@ -614,6 +697,9 @@ impl Checker<'_> {
 
     /// Checks on value validations, shared by nodes and anyOf/oneOf entries.
     fn value_checks(&mut self, s: &Schema, path: &str) {
+        // JSON Schema requires these counts to be non-negative. kgen reports negative ones even if
+        // the API server lets them through: no string, list or object has a negative size, so such a
+        // bound is always a mistake.
         for (kw, v) in [
             ("minLength", s.min_length),
             ("maxLength", s.max_length),
@@ -668,6 +754,8 @@ impl Checker<'_> {
                 );
             }
         }
+        // JSON Schema requires multipleOf > 0; kgen enforces it (stricter than the API server where
+        // it would accept one): no value is a multiple of 0, and a negative factor is a typo.
         if let Some(m) = &s.multiple_of
             && m.as_f64().is_none_or(|f| f <= 0.0)
         {
@@ -677,8 +765,9 @@ impl Checker<'_> {
                 format!("multipleOf must be greater than 0, but is {m}"),
             );
         }
-        // The API server compiles patterns with Go's RE2; the `regex` crate implements nearly the same
-        // syntax (no look-around, no back-references), so what fails here fails there too.
+        // The API server compiles patterns with Go's RE2; the `regex` crate is close to it (both lack
+        // look-around and back-references). A few rare constructs differ (RE2's `\Q...\E` and `\C`,
+        // for one), so such a pattern may be reported here although the API server would take it.
         if let Some(p) = &s.pattern
             && let Err(e) = validate::compile_pattern(p)
         {
@@ -702,6 +791,8 @@ impl Checker<'_> {
                 .with_help(format!("known formats: {}", KNOWN_FORMATS.join(", "))),
             );
         }
+        // kgen is stricter than the API server here: an enum value of the wrong type can never pass
+        // the type check, so it is dead (and usually a quoting mistake in a marker).
         if let Some(values) = &s.enum_ {
             for (i, v) in values.iter().enumerate() {
                 if let Some(msg) = validate::type_error(s, v) {
@@ -779,24 +870,34 @@ impl Checker<'_> {
                 ),
                 Ok(expr) => {
                     let transition = expr.references().has_variable("oldSelf");
-                    if transition && let Some(list) = &ctx.uncorrelated {
+                    if transition && let Some(above) = &ctx.uncorrelated {
                         self.error_help(
                             loc.clone(),
                             path,
                             format!(
-                                "{what}: the rule uses oldSelf (a transition rule), but the node is inside the items of {list}, \
-                                 which is not an x-kubernetes-list-type: map list, so the API server cannot pair old and new items"
+                                "{what}: the rule uses oldSelf (a transition rule), but the node is below {above}, \
+                                 where the API server cannot pair old and new values"
                             ),
-                            format!("make {list} +listType=map with +listMapKey, or move the rule up to a correlatable node"),
+                            "make the list +listType=map with +listMapKey (or the object +mapType=granular), or move the rule above it",
                         );
                     }
-                    if !transition && r.optional_old_self == Some(true) {
+                    if !transition && r.optional_old_self.is_some() {
                         self.error(
                             loc.clone(),
                             path,
                             format!(
                                 "{what}: optionalOldSelf is set, but the rule does not use oldSelf"
                             ),
+                        );
+                    }
+                    if r.rule.trim().contains(['\n', '\r'])
+                        && r.message.as_deref().is_none_or(|m| m.trim().is_empty())
+                    {
+                        self.error_help(
+                            loc.clone(),
+                            path,
+                            format!("{what}: a rule that spans several lines needs a message"),
+                            "add message=\"...\" to the rule",
                         );
                     }
                 }
@@ -824,7 +925,7 @@ impl Checker<'_> {
                     path,
                     format!("{what}: message must not be empty when set"),
                 );
-            } else if m.contains(['\n', '\r']) {
+            } else if m.trim().contains(['\n', '\r']) {
                 self.error(
                     loc.clone(),
                     path,
@@ -845,6 +946,14 @@ impl Checker<'_> {
             );
         }
         if let Some(fp) = r.field_path.as_deref().filter(|f| !f.is_empty())
+            && (fp.trim().is_empty() || fp.contains(['\n', '\r']))
+        {
+            self.error(
+                loc.clone(),
+                path,
+                format!("{what}: fieldPath must be non-blank and on one line when set"),
+            );
+        } else if let Some(fp) = r.field_path.as_deref().filter(|f| !f.is_empty())
             && let Err(e) = field_path(s, fp)
         {
             self.error_help(
@@ -864,7 +973,6 @@ impl Checker<'_> {
         outer: Option<&Schema>,
         vpath: &str,
         opath: &str,
-        at_root: bool,
         anchor: &Schema,
     ) {
         let fallback = || v.origin.clone().or_else(|| anchor.origin.clone());
@@ -899,17 +1007,21 @@ impl Checker<'_> {
                 );
             }
         }
-        if at_root && v.properties.contains_key("metadata") {
+        // Reasoning about metadata in value validations could restrict it behind the API server's
+        // back, so it is forbidden at any depth.
+        if v.properties.contains_key("metadata") {
             self.error(
                 fallback(),
-                vpath,
-                "anyOf/oneOf at the root must not mention metadata",
+                &child(vpath, "metadata"),
+                "metadata must not be mentioned inside anyOf/oneOf",
             );
         }
         self.value_checks(v, vpath);
+        // Completeness: whatever an entry mentions must exist in the structural schema itself
+        // (`additionalProperties` does not count). Reported once, at the first missing level.
         for (k, p) in &v.properties {
-            let o = outer.and_then(|o| o.properties.get(k).or(o.additional_properties.as_deref()));
-            if o.is_none() {
+            let o = outer.and_then(|o| o.properties.get(k));
+            if outer.is_some() && o.is_none() && k != "metadata" {
                 self.error_help(
                     fallback(),
                     &child(vpath, k),
@@ -917,11 +1029,11 @@ impl Checker<'_> {
                     format!("declare {k} in the properties of {}", shown(opath)),
                 );
             }
-            self.nested(p, o, &child(vpath, k), &child(opath, k), false, anchor);
+            self.nested(p, o, &child(vpath, k), &child(opath, k), anchor);
         }
         if let Some(items) = &v.items {
             let o = outer.and_then(|o| o.items.as_deref());
-            if o.is_none() {
+            if outer.is_some() && o.is_none() {
                 self.error(
                     fallback(),
                     &any(vpath),
@@ -931,27 +1043,13 @@ impl Checker<'_> {
                     ),
                 );
             }
-            self.nested(items, o, &any(vpath), &any(opath), false, anchor);
+            self.nested(items, o, &any(vpath), &any(opath), anchor);
         }
         for (i, b) in v.any_of.iter().enumerate() {
-            self.nested(
-                b,
-                outer,
-                &format!("{vpath}.anyOf[{i}]"),
-                opath,
-                at_root,
-                anchor,
-            );
+            self.nested(b, outer, &format!("{vpath}.anyOf[{i}]"), opath, anchor);
         }
         for (i, b) in v.one_of.iter().enumerate() {
-            self.nested(
-                b,
-                outer,
-                &format!("{vpath}.oneOf[{i}]"),
-                opath,
-                at_root,
-                anchor,
-            );
+            self.nested(b, outer, &format!("{vpath}.oneOf[{i}]"), opath, anchor);
         }
     }
 }
@@ -1606,14 +1704,60 @@ mod tests {
     }
 
     #[test]
-    fn nested_metadata_at_root_is_forbidden() {
+    fn nested_metadata_is_forbidden() {
         let s = Schema {
             any_of: vec![obj_untyped(vec![("metadata", Schema::default())])],
             ..obj(vec![("metadata", Schema::typed("object"))])
         };
         one_error(
             &s,
-            "(root).anyOf[0]: anyOf/oneOf at the root must not mention metadata",
+            "(root).anyOf[0].metadata: metadata must not be mentioned inside anyOf/oneOf",
+        );
+        // At any depth.
+        let s = root(Schema {
+            one_of: vec![obj_untyped(vec![("metadata", Schema::default())])],
+            ..obj(vec![("metadata", Schema::typed("object"))])
+        });
+        one_error(
+            &s,
+            "spec.oneOf[0].metadata: metadata must not be mentioned inside anyOf/oneOf",
+        );
+    }
+
+    #[test]
+    fn nested_properties_do_not_complete_through_additional_properties() {
+        let s = root(Schema {
+            one_of: vec![obj_untyped(vec![(
+                "a",
+                Schema {
+                    min_length: Some(1),
+                    ..Default::default()
+                },
+            )])],
+            additional_properties: Some(Box::new(Schema::typed("string"))),
+            ..Schema::typed("object")
+        });
+        one_error(
+            &s,
+            "spec.oneOf[0].a: spec.a is not specified outside anyOf/oneOf",
+        );
+    }
+
+    #[test]
+    fn nested_items_must_exist_outside() {
+        let s = root(Schema {
+            any_of: vec![Schema {
+                items: Some(Box::new(Schema {
+                    min_length: Some(1),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            }],
+            ..Schema::typed("string")
+        });
+        one_error(
+            &s,
+            "spec.anyOf[0][*]: items are not specified outside anyOf/oneOf on spec",
         );
     }
 
@@ -1790,6 +1934,35 @@ mod tests {
     }
 
     #[test]
+    fn set_and_map_list_items_and_keys_must_not_be_nullable() {
+        let s = Schema {
+            list_type: Some("set".into()),
+            ..arr(Schema {
+                nullable: true,
+                ..Schema::typed("string")
+            })
+        };
+        one_error(
+            &root(s),
+            "spec[*]: items of an x-kubernetes-list-type: set list must not be nullable",
+        );
+        let item = Schema {
+            required: vec!["name".into()],
+            ..obj(vec![(
+                "name",
+                Schema {
+                    nullable: true,
+                    ..Schema::typed("string")
+                },
+            )])
+        };
+        one_error(
+            &root(map_list(item, &["name"])),
+            "spec[*].name: a list map key must not be nullable",
+        );
+    }
+
+    #[test]
     fn set_items_must_be_scalar_or_atomic() {
         let set = |item: Schema| Schema {
             list_type: Some("set".into()),
@@ -1878,15 +2051,87 @@ mod tests {
     }
 
     #[test]
-    fn embedded_resource_not_at_root() {
+    fn root_must_not_have_additional_properties() {
         let s = Schema {
-            embedded_resource: Some(true),
+            additional_properties: Some(Box::new(Schema::typed("string"))),
+            ..Schema::typed("object")
+        };
+        one_error(&s, "(root): the root must not have additionalProperties");
+    }
+
+    #[test]
+    fn embedded_resource_not_inside_resource_meta() {
+        let s = obj(vec![(
+            "metadata",
+            obj(vec![(
+                "name",
+                Schema {
+                    embedded_resource: Some(true),
+                    preserve_unknown_fields: Some(true),
+                    ..Schema::typed("object")
+                },
+            )]),
+        )]);
+        let e = errors(&s);
+        assert!(
+            e.iter().any(|m| m.starts_with("metadata.name: x-kubernetes-embedded-resource must not be used inside the apiVersion, kind or metadata of a resource")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn int_or_string_excludes_preserve_and_embedded() {
+        let s = Schema {
             preserve_unknown_fields: Some(true),
-            ..obj(vec![])
+            ..super::super::known::int_or_string()
         };
         one_error(
-            &s,
-            "(root): the root must not be x-kubernetes-embedded-resource",
+            &root(s),
+            "spec: x-kubernetes-preserve-unknown-fields must not be set together with x-kubernetes-int-or-string",
+        );
+        let s = Schema {
+            embedded_resource: Some(true),
+            ..super::super::known::int_or_string()
+        };
+        let e = errors(&root(s));
+        assert!(
+            e.iter().any(|m| m == "spec: x-kubernetes-embedded-resource must not be set together with x-kubernetes-int-or-string"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn type_null_suggests_nullable() {
+        let d = one_error(&root(Schema::typed("null")), "spec: unknown type \"null\"");
+        assert_eq!(d.help.as_deref(), Some("use nullable: true instead"));
+    }
+
+    #[test]
+    fn status_subresource_root_keywords() {
+        let mut d = Diagnostics::new();
+        check_status_subresource_root(&crd_root(), &mut d);
+        assert!(d.is_empty());
+        let s = Schema {
+            one_of: vec![Schema {
+                required: vec!["spec".into()],
+                ..Default::default()
+            }],
+            max_properties: Some(5),
+            ..crd_root()
+        };
+        check_status_subresource_root(&s, &mut d);
+        let ds: Vec<Diagnostic> = d.iter().cloned().collect();
+        assert_eq!(ds.len(), 1);
+        assert_eq!(
+            ds[0].message,
+            "(root): with the status subresource enabled, the root must not set maxProperties, oneOf"
+        );
+        assert!(
+            ds[0]
+                .help
+                .as_ref()
+                .unwrap()
+                .contains("x-kubernetes-validations")
         );
     }
 
@@ -2061,7 +2306,7 @@ mod tests {
                     "name",
                     Schema {
                         max_length: Some(63),
-                        default: Some(json!("x")),
+                        pattern: Some("^[a-z]+$".into()),
                         ..Schema::typed("string")
                     },
                 ),
@@ -2102,6 +2347,17 @@ mod tests {
             &s,
             "metadata: metadata of a resource must have type object, but it is a string",
         );
+        let s = obj(vec![(
+            "metadata",
+            Schema {
+                description: Some("Standard object metadata.".into()),
+                ..Schema::typed("object")
+            },
+        )]);
+        one_error(
+            &s,
+            "metadata: metadata must be {type: object} (with at most name and generateName), but also sets description",
+        );
     }
 
     #[test]
@@ -2113,7 +2369,72 @@ mod tests {
                 ..Schema::typed("object")
             },
         )]);
-        one_error(&s, "metadata: metadata must not have a default");
+        one_error(
+            &s,
+            "metadata: default must not be set in top-level metadata",
+        );
+        // Not even on metadata.name, nor on apiVersion or kind.
+        let s = obj(vec![
+            (
+                "metadata",
+                obj(vec![(
+                    "name",
+                    Schema {
+                        default: Some(json!("x")),
+                        ..Schema::typed("string")
+                    },
+                )]),
+            ),
+            (
+                "kind",
+                Schema {
+                    default: Some(json!("K")),
+                    ..Schema::typed("string")
+                },
+            ),
+        ]);
+        assert_eq!(
+            errors(&s),
+            vec![
+                "kind: default must not be set in top-level kind",
+                "metadata.name: default must not be set in top-level metadata",
+            ]
+        );
+    }
+
+    #[test]
+    fn embedded_metadata_defaults_are_allowed_except_in_maps() {
+        let embedded = |meta: Schema| {
+            root(obj(vec![(
+                "template",
+                Schema {
+                    embedded_resource: Some(true),
+                    ..obj(vec![("metadata", meta), ("spec", obj(vec![]))])
+                },
+            )]))
+        };
+        let named = obj(vec![(
+            "name",
+            Schema {
+                default: Some(json!("x")),
+                ..Schema::typed("string")
+            },
+        )]);
+        assert!(errors(&embedded(named)).is_empty());
+        let labels = obj(vec![(
+            "labels",
+            Schema {
+                additional_properties: Some(Box::new(Schema {
+                    default: Some(json!("v")),
+                    ..Schema::typed("string")
+                })),
+                ..Schema::typed("object")
+            },
+        )]);
+        one_error(
+            &embedded(labels),
+            "spec.template.metadata.labels[*]: default must not be set inside additionalProperties applying to object metadata",
+        );
     }
 
     #[test]
@@ -2199,7 +2520,17 @@ mod tests {
         ] {
             assert!(parse_cel(ok).is_ok(), "{ok}: {:?}", parse_cel(ok).err());
         }
-        for bad in ["", "(((", "self.a[", "self.", "1 +* 2", "'unterminated", "a ? b", "`x`", "\u{0}"] {
+        for bad in [
+            "",
+            "(((",
+            "self.a[",
+            "self.",
+            "1 +* 2",
+            "'unterminated",
+            "a ? b",
+            "`x`",
+            "\u{0}",
+        ] {
             assert!(parse_cel(bad).is_err(), "{bad} should not parse");
         }
     }
@@ -2239,6 +2570,12 @@ mod tests {
             &root(with_rule(obj(vec![]), r)),
             "message must not be empty when set",
         );
+        // Surrounding line breaks are trimmed first.
+        let r = Rule {
+            message: Some("fine\n".into()),
+            ..rule("true")
+        };
+        assert!(errors(&root(with_rule(obj(vec![]), r))).is_empty());
     }
 
     #[test]
@@ -2269,7 +2606,7 @@ mod tests {
         let s = root(obj(vec![("pools", arr(item.clone()))]));
         let d = one_error(
             &s,
-            "spec.pools[*]: x-kubernetes-validations[0]: the rule uses oldSelf (a transition rule), but the node is inside the items of spec.pools",
+            "spec.pools[*]: x-kubernetes-validations[0]: the rule uses oldSelf (a transition rule), but the node is below spec.pools, a list that is not x-kubernetes-list-type: map",
         );
         assert!(d.help.unwrap().contains("+listType=map"));
         // Deeper below an uncorrelatable list, still reported against the list.
@@ -2300,6 +2637,30 @@ mod tests {
     }
 
     #[test]
+    fn transition_rules_not_under_atomic_maps() {
+        let field = with_rule(Schema::typed("string"), rule("self == oldSelf"));
+        let atomic = Schema {
+            map_type: Some("atomic".into()),
+            ..obj(vec![("a", field.clone())])
+        };
+        one_error(
+            &root(atomic.clone()),
+            "spec.a: x-kubernetes-validations[0]: the rule uses oldSelf (a transition rule), but the node is below spec, an x-kubernetes-map-type: atomic object",
+        );
+        // On the atomic object itself it is fine.
+        let on_object = with_rule(
+            Schema {
+                map_type: Some("atomic".into()),
+                ..obj(vec![("a", Schema::typed("string"))])
+            },
+            rule("self == oldSelf"),
+        );
+        assert!(errors(&root(on_object)).is_empty());
+        let granular = obj(vec![("a", field)]);
+        assert!(errors(&root(granular)).is_empty());
+    }
+
+    #[test]
     fn optional_old_self_needs_a_transition_rule() {
         let r = Rule {
             optional_old_self: Some(true),
@@ -2307,8 +2668,66 @@ mod tests {
         };
         one_error(
             &root(with_rule(obj(vec![("a", Schema::typed("string"))]), r)),
+            "spec: x-kubernetes-validations[0]: optionalOldSelf is set, but the rule does not use oldSelf",
+        );
+        // Even when false, as in the API server.
+        let r = Rule {
+            optional_old_self: Some(false),
+            ..rule("self.a != ''")
+        };
+        one_error(
+            &root(with_rule(obj(vec![("a", Schema::typed("string"))]), r)),
             "optionalOldSelf is set, but the rule does not use oldSelf",
         );
+        let r = Rule {
+            optional_old_self: Some(true),
+            ..rule("self.a == oldSelf.a")
+        };
+        assert!(
+            errors(&root(with_rule(
+                obj(vec![("a", Schema::typed("string"))]),
+                r
+            )))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn multi_line_rules_need_a_message() {
+        let r = rule("self.a != ''\n  && self.a != 'x'");
+        let d = one_error(
+            &root(with_rule(
+                obj(vec![("a", Schema::typed("string"))]),
+                r.clone(),
+            )),
+            "spec: x-kubernetes-validations[0]: a rule that spans several lines needs a message",
+        );
+        assert!(d.help.is_some());
+        let r = Rule {
+            message: Some("a must be set".into()),
+            ..r
+        };
+        assert!(
+            errors(&root(with_rule(
+                obj(vec![("a", Schema::typed("string"))]),
+                r
+            )))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn cel_field_path_must_be_one_non_blank_line() {
+        for fp in ["  ", ".a\n.b"] {
+            let r = Rule {
+                field_path: Some(fp.into()),
+                ..rule("true")
+            };
+            one_error(
+                &root(with_rule(obj(vec![("a", Schema::typed("string"))]), r)),
+                "spec: x-kubernetes-validations[0]: fieldPath must be non-blank and on one line when set",
+            );
+        }
     }
 
     #[test]

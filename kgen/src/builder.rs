@@ -1,0 +1,191 @@
+//! `kgen::Builder`: generate Rust (and optionally CRDs) from `build.rs`, like prost-build.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     kgen::Builder::new().paths(["src/api"]).generate()?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! and in the crate: `kgen_runtime::include_generated!();` (or
+//! `include!(concat!(env!("OUT_DIR"), "/kgen.rs"));`).
+
+use crate::codegen::CodegenOptions;
+use crate::diag::{Diagnostic, Failed};
+use crate::output::{GeneratedFile, WriteReport, write_files};
+use crate::{CrdOptions, generate_rust};
+use std::path::{Path, PathBuf};
+
+/// The file name of the generated Rust in the output directory.
+pub const GENERATED_FILE: &str = "kgen.rs";
+
+/// Configures and runs generation from a build script.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    paths: Vec<PathBuf>,
+    out_dir: Option<PathBuf>,
+    crd_dir: Option<PathBuf>,
+    header: Option<String>,
+    crate_path: Option<String>,
+    emit_rerun_if_changed: Option<bool>,
+    max_desc_len: Option<usize>,
+}
+
+/// What a build did.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// The generated Rust file.
+    pub rust_file: PathBuf,
+    /// Whether it changed (an unchanged file is not touched, so cargo recompiles nothing).
+    pub rust_written: bool,
+    /// CRD files written, when [`Builder::crd_out_dir`] is set.
+    pub crds: Option<WriteReport>,
+    /// Warnings.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why a build failed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The API types have errors.
+    Api(Failed),
+    /// Writing failed.
+    Io(std::io::Error),
+    /// Neither `out_dir` nor `OUT_DIR` is set.
+    NoOutDir,
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Api(e) => write!(f, "{e}"),
+            BuildError::Io(e) => write!(f, "kgen: writing generated files: {e}"),
+            BuildError::NoOutDir => write!(
+                f,
+                "kgen: OUT_DIR is not set; call Builder::out_dir or run from build.rs"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl Builder {
+    /// A builder with defaults: output to `OUT_DIR`, `cargo:rerun-if-changed` on when run by cargo.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Directories (or files) of API types, relative to the crate's manifest directory.
+    pub fn paths<P: Into<PathBuf>>(mut self, paths: impl IntoIterator<Item = P>) -> Self {
+        self.paths.extend(paths.into_iter().map(Into::into));
+        self
+    }
+
+    /// Where to write `kgen.rs` (default: `OUT_DIR`).
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Also write the CRD YAML files into this directory.
+    pub fn crd_out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.crd_dir = Some(dir.into());
+        self
+    }
+
+    /// Header text for generated files (default: kgen's "generated" comment).
+    pub fn header(mut self, header: impl Into<String>) -> Self {
+        self.header = Some(header.into());
+        self
+    }
+
+    /// The Rust path of the API root's parent module (default `crate`).
+    pub fn crate_path(mut self, path: impl Into<String>) -> Self {
+        self.crate_path = Some(path.into());
+        self
+    }
+
+    /// Print `cargo:rerun-if-changed` for every file and directory read (default: when run by cargo).
+    pub fn emit_rerun_if_changed(mut self, on: bool) -> Self {
+        self.emit_rerun_if_changed = Some(on);
+        self
+    }
+
+    /// Shorten CRD descriptions (as `kgen crd --max-desc-len`).
+    pub fn max_desc_len(mut self, n: usize) -> Self {
+        self.max_desc_len = Some(n);
+        self
+    }
+
+    /// Generates. Writes nothing on error; rewrites a file only when its content changed.
+    pub fn generate(self) -> Result<BuildReport, BuildError> {
+        let out_dir = match self
+            .out_dir
+            .clone()
+            .or_else(|| std::env::var_os("OUT_DIR").map(PathBuf::from))
+        {
+            Some(d) => d,
+            None => return Err(BuildError::NoOutDir),
+        };
+        let opts = CrdOptions {
+            paths: self.paths.clone(),
+            header: None,
+            max_desc_len: self.max_desc_len,
+        };
+        let codegen = CodegenOptions {
+            crate_path: self.crate_path.clone().unwrap_or_else(|| "crate".into()),
+            header: self.header.clone(),
+        };
+        let result = generate_rust(&opts, &codegen);
+        // Rerun on every input even when generation fails, so fixing the input re-runs the build.
+        if self
+            .emit_rerun_if_changed
+            .unwrap_or(std::env::var_os("CARGO").is_some())
+        {
+            let mut seen: Vec<PathBuf> = self.paths.clone();
+            if let Ok((out, _)) = &result {
+                seen.extend(out.inputs.dirs.iter().cloned());
+                seen.extend(out.inputs.files.iter().cloned());
+            } else {
+                let mut diags = crate::diag::Diagnostics::new();
+                let (_, inputs) = crate::source::load(&self.paths, &mut diags);
+                seen.extend(inputs.dirs);
+                seen.extend(inputs.files);
+            }
+            seen.sort();
+            seen.dedup();
+            for p in seen {
+                println!("cargo:rerun-if-changed={}", p.display());
+            }
+        }
+        let (out, source) = result.map_err(BuildError::Api)?;
+        for w in &out.warnings {
+            println!("cargo:warning={}", w.to_string().replace('\n', " "));
+        }
+        let rust = write_files(
+            &out_dir,
+            &[GeneratedFile {
+                name: GENERATED_FILE.into(),
+                contents: source,
+            }],
+        )
+        .map_err(BuildError::Io)?;
+        let crds = match &self.crd_dir {
+            Some(dir) => Some(write_files(dir, &out.files).map_err(BuildError::Io)?),
+            None => None,
+        };
+        Ok(BuildReport {
+            rust_file: out_dir.join(GENERATED_FILE),
+            rust_written: !rust.written.is_empty(),
+            crds,
+            warnings: out.warnings,
+        })
+    }
+}
+
+/// The generated file's path under `dir`.
+pub fn generated_file(dir: &Path) -> PathBuf {
+    dir.join(GENERATED_FILE)
+}

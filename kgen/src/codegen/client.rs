@@ -1,0 +1,216 @@
+//! The typed clientset: one accessor per group-version, one client per resource, and only the
+//! verbs `+genclient` asks for (a verb that is not generated does not exist, so using it does not compile).
+
+use super::{KindInfo, rust_path};
+use crate::model::Api;
+use crate::model::client::ClientSpec;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The methods of one resource's client.
+pub fn resource_client(
+    api: &Api,
+    k: &KindInfo,
+    spec: &ClientSpec,
+    crate_path: &str,
+) -> TokenStream {
+    let def = api.ty(k.kind.type_id);
+    let ty = rust_path(crate_path, &def.rust_path);
+    let client = format_ident!("{}Client", k.kind.name);
+    let kind = &k.kind.name;
+    let result = quote!(::kube::Result);
+    let mut methods = Vec::new();
+    let verb = |v: &str| spec.has(v);
+    if verb("create") {
+        methods.push(quote! {
+            /// Creates the object.
+            pub async fn create(&self, obj: &#ty, params: &::kube::api::PostParams) -> #result<#ty> {
+                self.api.create(params, obj).await
+            }
+        });
+    }
+    if verb("update") {
+        methods.push(quote! {
+            /// Replaces the object (optimistic concurrency on `metadata.resourceVersion`).
+            pub async fn update(&self, obj: &#ty, params: &::kube::api::PostParams) -> #result<#ty> {
+                let name = ::kgen_runtime::client::object_name(obj)?;
+                self.api.replace(&name, params, obj).await
+            }
+        });
+    }
+    if verb("updateStatus") {
+        methods.push(quote! {
+            /// Replaces the object's status through the status subresource.
+            pub async fn update_status(&self, obj: &#ty, params: &::kube::api::PostParams) -> #result<#ty> {
+                let name = ::kgen_runtime::client::object_name(obj)?;
+                self.api.replace_status(&name, params, obj).await
+            }
+        });
+    }
+    if verb("delete") {
+        methods.push(quote! {
+            /// Deletes the object; `Left` while finalizers keep it, `Right` once gone.
+            pub async fn delete(
+                &self,
+                name: &str,
+                params: &::kube::api::DeleteParams,
+            ) -> #result<::kgen_runtime::__private::either::Either<#ty, ::kube::core::Status>> {
+                self.api.delete(name, params).await
+            }
+        });
+    }
+    if verb("deleteCollection") {
+        methods.push(quote! {
+            /// Deletes every object the list parameters select.
+            pub async fn delete_collection(
+                &self,
+                params: &::kube::api::DeleteParams,
+                list: &::kube::api::ListParams,
+            ) -> #result<::kgen_runtime::__private::either::Either<::kube::api::ObjectList<#ty>, ::kube::core::Status>> {
+                self.api.delete_collection(params, list).await
+            }
+        });
+    }
+    if verb("get") {
+        methods.push(quote! {
+            /// Reads the object.
+            pub async fn get(&self, name: &str) -> #result<#ty> {
+                self.api.get(name).await
+            }
+            /// Reads the object, `None` if it does not exist.
+            pub async fn get_opt(&self, name: &str) -> #result<::std::option::Option<#ty>> {
+                self.api.get_opt(name).await
+            }
+        });
+    }
+    if verb("list") {
+        methods.push(quote! {
+            /// Lists objects.
+            pub async fn list(&self, params: &::kube::api::ListParams) -> #result<::kube::api::ObjectList<#ty>> {
+                self.api.list(params).await
+            }
+        });
+    }
+    if verb("watch") {
+        methods.push(quote! {
+            /// Watches objects from a resource version.
+            pub async fn watch(
+                &self,
+                params: &::kube::api::WatchParams,
+                resource_version: &str,
+            ) -> #result<impl ::kgen_runtime::__private::futures::Stream<Item = #result<::kube::api::WatchEvent<#ty>>> + use<>> {
+                self.api.watch(params, resource_version).await
+            }
+        });
+    }
+    if verb("patch") {
+        methods.push(quote! {
+            /// Patches the object (merge, JSON or server-side apply patch).
+            pub async fn patch<P: ::serde::Serialize + ::std::fmt::Debug>(
+                &self,
+                name: &str,
+                params: &::kube::api::PatchParams,
+                patch: &::kube::api::Patch<P>,
+            ) -> #result<#ty> {
+                self.api.patch(name, params, patch).await
+            }
+        });
+        if verb("updateStatus") || spec.has("applyStatus") {
+            methods.push(quote! {
+                /// Patches the object's status through the status subresource.
+                pub async fn patch_status<P: ::serde::Serialize + ::std::fmt::Debug>(
+                    &self,
+                    name: &str,
+                    params: &::kube::api::PatchParams,
+                    patch: &::kube::api::Patch<P>,
+                ) -> #result<#ty> {
+                    self.api.patch_status(name, params, patch).await
+                }
+            });
+        }
+    }
+    if verb("apply") {
+        methods.push(quote! {
+            /// Server-side apply of `obj` as `field_manager` (`force` takes over conflicting fields).
+            pub async fn apply(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
+                let name = ::kgen_runtime::client::object_name(obj)?;
+                let params = ::kgen_runtime::client::apply_params(field_manager, force);
+                self.api.patch(&name, &params, &::kube::api::Patch::Apply(obj)).await
+            }
+        });
+    }
+    if verb("applyStatus") {
+        methods.push(quote! {
+            /// Server-side apply of `obj`'s status as `field_manager`.
+            pub async fn apply_status(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
+                let name = ::kgen_runtime::client::object_name(obj)?;
+                let params = ::kgen_runtime::client::apply_params(field_manager, force);
+                self.api.patch_status(&name, &params, &::kube::api::Patch::Apply(obj)).await
+            }
+        });
+    }
+    for m in &spec.methods {
+        let name = format_ident!("{}", to_snake(&m.name));
+        let sub = m.subresource.clone().unwrap_or_default();
+        let doc = format!(
+            "`+genclient:method={}` ({} {}).",
+            m.name,
+            m.verb,
+            if sub.is_empty() { "the object" } else { &sub }
+        );
+        let body = match (m.verb.as_str(), sub.is_empty()) {
+            ("get", true) => quote! { self.api.get(name).await },
+            ("get", false) => quote! { self.api.get_subresource(#sub, name).await },
+            ("patch", true) => quote! { self.api.patch(name, params, patch).await },
+            ("patch", false) => {
+                quote! { self.api.patch_subresource(#sub, name, params, patch).await }
+            }
+            _ => quote! { self.api.get(name).await },
+        };
+        let sig = match m.verb.as_str() {
+            "patch" => quote! {
+                pub async fn #name<P: ::serde::Serialize + ::std::fmt::Debug>(
+                    &self, name: &str, params: &::kube::api::PatchParams, patch: &::kube::api::Patch<P>,
+                ) -> #result<#ty>
+            },
+            _ => quote! { pub async fn #name(&self, name: &str) -> #result<#ty> },
+        };
+        if matches!(m.verb.as_str(), "get" | "patch") {
+            methods.push(quote! { #[doc = #doc] #sig { #body } });
+        }
+    }
+    let doc = format!(
+        "Typed client for {kind} ({}/{}), with the verbs `+genclient` asks for.",
+        k.group, k.version
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone)]
+        pub struct #client {
+            api: ::kube::Api<#ty>,
+        }
+        impl #client {
+            /// A client over a `kube::Api` (namespaced, all namespaces or cluster-scoped).
+            pub fn new(api: ::kube::Api<#ty>) -> Self {
+                Self { api }
+            }
+            #(#methods)*
+        }
+    }
+}
+
+/// `GetScale` → `get_scale`.
+pub fn to_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.char_indices() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
