@@ -1,0 +1,134 @@
+//! Generated Rust for the corpus: a snapshot, plus the shape that matters, read back with syn
+//! (which verbs each `+genclient` variant gets, scoping, Serialize only where not derived).
+
+use kgen::CrdOptions;
+use kgen::codegen::CodegenOptions;
+use std::collections::BTreeSet;
+
+fn generated(path: &str) -> String {
+    let (_, source) = kgen::generate_rust(&CrdOptions::new([path]), &CodegenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    source
+}
+
+/// Method names of `impl <name> { ... }` blocks anywhere in the file.
+fn methods_of(file: &syn::File, name: &str) -> BTreeSet<String> {
+    fn walk(items: &[syn::Item], name: &str, out: &mut BTreeSet<String>) {
+        for item in items {
+            match item {
+                syn::Item::Impl(i) if i.trait_.is_none() => {
+                    if let syn::Type::Path(p) = &*i.self_ty
+                        && p.path.segments.last().is_some_and(|s| s.ident == name)
+                    {
+                        for it in &i.items {
+                            if let syn::ImplItem::Fn(f) = it {
+                                out.insert(f.sig.ident.to_string());
+                            }
+                        }
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(items, name, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&file.items, name, &mut out);
+    out
+}
+
+fn trait_impls(file: &syn::File) -> BTreeSet<String> {
+    file.items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Impl(i) => {
+                let tr = i.trait_.as_ref()?.0.segments.last()?.ident.to_string();
+                let ty = match &*i.self_ty {
+                    syn::Type::Path(p) => p.path.segments.last()?.ident.to_string(),
+                    _ => return None,
+                };
+                Some(format!("{tr} for {ty}"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn corpus_code_snapshot_and_verbs() {
+    let source = generated("tests/fixtures/corpus");
+    insta::assert_snapshot!("corpus_generated_rs", source);
+    let file = syn::parse_file(&source).expect("generated code parses");
+
+    // +genclient:onlyVerbs=get,list,watch,create
+    assert_eq!(methods_of(&file, "GadgetClient"), set(&["new", "create", "get", "get_opt", "list", "watch"]));
+    // +genclient:readonly
+    assert_eq!(methods_of(&file, "WidgetClient"), set(&["new", "get", "get_opt", "list", "watch"]));
+    // +genclient:skipVerbs=deleteCollection and a custom get on the scale subresource
+    let fleet = methods_of(&file, "FleetClient");
+    assert!(fleet.contains("update_status") && fleet.contains("apply") && fleet.contains("get_scale"), "{fleet:?}");
+    assert!(!fleet.contains("delete_collection"));
+    // Shape has no +genclient: no client at all.
+    assert!(methods_of(&file, "ShapeClient").is_empty());
+
+    // Cluster-scoped Fleet: no namespace argument, no _all variant; namespaced Gadget has both.
+    let group = methods_of(&file, "Client");
+    assert!(group.contains("fleets") && !group.contains("fleets_all"), "{group:?}");
+    assert!(group.contains("gadgets") && group.contains("gadgets_all"));
+    assert!(source.contains("pub fn fleets(&self) -> FleetClient"));
+    assert!(source.contains("pub fn gadgets(&self, namespace: &str) -> GadgetClient"));
+
+    // Every served kind gets kube::Resource and HasSpec; Serialize only where the type does not derive it.
+    let impls = trait_impls(&file);
+    for kind in ["Shape", "Gadget", "Widget", "Fleet"] {
+        assert!(impls.contains(&format!("Resource for {kind}")), "{impls:?}");
+        assert!(impls.contains(&format!("HasSpec for {kind}")));
+    }
+    assert!(impls.contains("Serialize for Fleet"), "Fleet does not derive Serialize: kgen writes it");
+    assert!(!impls.contains("Serialize for Gadget"), "Gadget derives Serialize");
+    assert!(source.contains("type Scope = ::k8s_openapi::ClusterResourceScope"));
+    // Shape's v1beta1 is served (unserved, in fact): still a Resource; v1alpha1 is skipped: none.
+    assert_eq!(source.matches("impl ::kube::Resource for crate::corpus::shapes::").count(), 2);
+    // Informers for kinds with list and watch.
+    assert!(methods_of(&file, "GadgetLister").contains("gadgets"));
+    assert!(methods_of(&file, "FleetLister").contains("get"), "cluster-scoped listers get by name");
+}
+
+#[test]
+fn kluster_code_is_deterministic_and_embeds_the_crd() {
+    let a = generated("../examples/kluster/src/api");
+    let b = generated("../examples/kluster/src/api");
+    assert_eq!(a, b);
+    let crd = kgen::generate_crds(&CrdOptions::new(["../examples/kluster/src/api"])).unwrap();
+    let json = serde_json::to_string(&crd.crds[0].value).unwrap();
+    let file = syn::parse_file(&a).unwrap();
+    let mut found = false;
+    for item in &file.items {
+        if let syn::Item::Impl(i) = item {
+            for it in &i.items {
+                if let syn::ImplItem::Fn(f) = it
+                    && f.sig.ident == "crd"
+                {
+                    let text = quote::quote!(#f).to_string();
+                    let lit = serde_json::to_string(&json).unwrap();
+                    found = text.contains(&lit);
+                }
+            }
+        }
+    }
+    assert!(found, "Kluster::crd() embeds exactly the CRD kgen crd writes");
+    assert_eq!(
+        methods_of(&file, "KlusterClient"),
+        set(&[
+            "new", "create", "update", "update_status", "delete", "delete_collection", "get", "get_opt", "list", "watch",
+            "patch", "patch_status", "apply", "apply_status"
+        ])
+    );
+}
