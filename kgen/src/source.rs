@@ -103,7 +103,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
 }
 
 fn is_hidden_or_target(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| is_skipped_component(n))
+    path.file_name().is_some_and(is_skipped_component)
 }
 
 fn is_skipped_component(name: &std::ffi::OsStr) -> bool {

@@ -6,7 +6,7 @@
 
 use super::known;
 use super::types::{ExternalDocs, Rule, Schema};
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::markers::Marker;
 use crate::markers::defs::Id;
 use crate::model::{Api, Field, IntFormat, Kind, TypeBody, TypeDef, TypeId, TypeRef, VariantData};
@@ -98,7 +98,7 @@ impl<'a> SchemaBuilder<'a> {
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let mut s = match &def.body {
             TypeBody::Struct(fields) => self.struct_schema(def, fields),
-            TypeBody::Newtype(t) | TypeBody::Alias(t) => self.ref_schema(t, &def.location),
+            TypeBody::Newtype(t) | TypeBody::Alias(t) => self.ref_schema(t),
             TypeBody::UnitEnum(variants) => {
                 let mut values: Vec<Value> = variants
                     .iter()
@@ -144,7 +144,7 @@ impl<'a> SchemaBuilder<'a> {
     }
 
     /// The schema of a type reference (before field markers).
-    fn ref_schema(&mut self, t: &TypeRef, at: &Location) -> Schema {
+    fn ref_schema(&mut self, t: &TypeRef) -> Schema {
         match t {
             TypeRef::Bool => Schema::typed("boolean"),
             TypeRef::String => Schema::typed("string"),
@@ -163,9 +163,9 @@ impl<'a> SchemaBuilder<'a> {
                 format: Some(if *double { "double" } else { "float" }.into()),
                 ..Schema::typed("number")
             },
-            TypeRef::Option(inner) => self.ref_schema(inner, at),
+            TypeRef::Option(inner) => self.ref_schema(inner),
             TypeRef::List(inner) => {
-                let mut items = self.ref_schema(inner, at);
+                let mut items = self.ref_schema(inner);
                 if inner.is_option() {
                     items.nullable = true;
                 }
@@ -175,7 +175,7 @@ impl<'a> SchemaBuilder<'a> {
                 }
             }
             TypeRef::Set(inner) => {
-                let items = self.ref_schema(inner, at);
+                let items = self.ref_schema(inner);
                 Schema {
                     items: Some(Box::new(items)),
                     list_type: Some("set".into()),
@@ -183,7 +183,7 @@ impl<'a> SchemaBuilder<'a> {
                 }
             }
             TypeRef::Map(value) => {
-                let mut v = self.ref_schema(value, at);
+                let mut v = self.ref_schema(value);
                 if value.is_option() {
                     v.nullable = true;
                 }
@@ -254,7 +254,7 @@ impl<'a> SchemaBuilder<'a> {
 
     /// `#[serde(flatten)]`: a struct's properties merge into the parent; a map makes the parent open.
     fn flatten_into(&mut self, parent: &mut Schema, f: &Field, def: &TypeDef) {
-        let inner = self.ref_schema(&f.ty, &f.location);
+        let inner = self.ref_schema(&f.ty);
         let optional = f.ty.is_option() || f.serde.default;
         if inner.additional_properties.is_some() || inner.preserve_unknown_fields == Some(true) {
             parent.preserve_unknown_fields = Some(true);
@@ -292,7 +292,7 @@ impl<'a> SchemaBuilder<'a> {
         let mut s = if f.marker(Id::Schemaless).is_some() {
             Schema::default()
         } else {
-            self.ref_schema(&f.ty, &f.location)
+            self.ref_schema(&f.ty)
         };
         let markers: Vec<&Marker> = f.markers.iter().collect();
         // Field rules come before the type's.
@@ -530,11 +530,9 @@ impl<'a> SchemaBuilder<'a> {
                 s.default = Some(d);
                 set(s, "default");
             }
-            Id::DefaultJson => {
-                if !*kubebuilder_default {
-                    s.default = Some(v);
-                    set(s, "default");
-                }
+            Id::DefaultJson if !*kubebuilder_default => {
+                s.default = Some(v);
+                set(s, "default");
             }
             Id::Example => {
                 s.example = Some(v);
@@ -734,7 +732,7 @@ impl<'a> SchemaBuilder<'a> {
                 }
                 for v in &live {
                     let mut vs = match &v.data {
-                        VariantData::Newtype(t) => self.ref_schema(t, &v.location),
+                        VariantData::Newtype(t) => self.ref_schema(t),
                         VariantData::Struct(fields) => self.struct_schema(def, fields),
                         _ => unreachable!("filtered"),
                     };
@@ -758,7 +756,7 @@ impl<'a> SchemaBuilder<'a> {
                         VariantData::Unit => continue,
                         VariantData::Struct(fields) => self.struct_schema(def, fields),
                         VariantData::Newtype(t) => {
-                            let inner = self.ref_schema(t, &v.location);
+                            let inner = self.ref_schema(t);
                             if inner.ty() != Some("object") || inner.properties.is_empty() {
                                 return fail(
                                     self,
