@@ -77,10 +77,7 @@ pub fn derive_markers(input: TokenStream) -> TokenStream {
 /// Checks every marker of `input`; the result is one `compile_error!` per problem, or nothing.
 fn check(input: &DeriveInput) -> TokenStream2 {
     let mut checker = Checker {
-        file: Arc::new(PathBuf::from(format!(
-            "<derive(Markers) for {}>",
-            input.ident
-        ))),
+        file: Arc::new(PathBuf::from(format!("<derive(Markers) for {}>", input.ident))),
         errors: Vec::new(),
     };
     checker.item(&input.attrs, Site::Type);
@@ -97,11 +94,7 @@ fn check(input: &DeriveInput) -> TokenStream2 {
             "kgen markers describe structs and enums; a union has no CRD schema",
         )),
     }
-    checker
-        .errors
-        .iter()
-        .map(syn::Error::to_compile_error)
-        .collect()
+    checker.errors.iter().map(syn::Error::to_compile_error).collect()
 }
 
 /// What kind of item a list of attributes belongs to.
@@ -157,8 +150,7 @@ impl Checker {
                 for (piece, tokens) in kgen_pieces(attr) {
                     let (markers, errors) = parse_kgen_attr(&piece, &self.file);
                     for e in errors {
-                        self.errors
-                            .push(syn::Error::new(e.span, with_help(e.message, e.help)));
+                        self.errors.push(syn::Error::new(e.span, with_help(e.message, e.help)));
                     }
                     out.extend(markers.into_iter().map(|m| (m, tokens.clone())));
                 }
@@ -242,9 +234,7 @@ fn doc_text(attr: &Attribute) -> Option<String> {
     }
     match &attr.meta {
         Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            }) => Some(s.value()),
+            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
             _ => None,
         },
         _ => None,
@@ -254,7 +244,8 @@ fn doc_text(attr: &Attribute) -> Option<String> {
 /// Splits `#[kgen(a = 1, b(..), items(c = 2, d))]` into one attribute per marker
 /// (`#[kgen(a = 1)]`, `#[kgen(b(..))]`, `#[kgen(items(c = 2))]`, `#[kgen(items(d))]`), each with the
 /// tokens that wrote it, so a problem found after parsing (wrong target, given twice) can point at
-/// the one marker. The tokens keep their spans; only the commas between markers are dropped.
+/// the one marker (inside `items(...)`, the inner marker). The tokens keep their spans; only the
+/// commas between markers are dropped.
 /// An attribute that is not a well-formed list is returned whole, for the parser to report.
 fn kgen_pieces(attr: &Attribute) -> Vec<(Attribute, TokenStream2)> {
     let whole = || vec![(attr.clone(), attr.to_token_stream())];
@@ -264,45 +255,36 @@ fn kgen_pieces(attr: &Attribute) -> Vec<(Attribute, TokenStream2)> {
     let Some(pieces) = split_commas(list.tokens.clone()) else {
         return whole();
     };
-    let mut out = Vec::new();
+    // (the marker's tokens inside `#[kgen(...)]`, the tokens an error about it points at)
+    let mut out: Vec<(TokenStream2, TokenStream2)> = Vec::new();
     for piece in pieces {
-        match piece.as_slice() {
-            [TokenTree::Ident(items), TokenTree::Group(g)]
-                if items == "items" && g.delimiter() == Delimiter::Parenthesis =>
-            {
-                match split_commas(g.stream()) {
-                    Some(inner) if !inner.is_empty() => {
-                        for one in inner {
-                            let mut group =
-                                Group::new(Delimiter::Parenthesis, one.into_iter().collect());
-                            group.set_span(g.span());
-                            out.push(vec![
-                                TokenTree::Ident(items.clone()),
-                                TokenTree::Group(group),
-                            ]);
-                        }
-                    }
-                    _ => out.push(piece),
-                }
+        let piece: TokenStream2 = piece.into_iter().collect();
+        let mut trees = piece.clone().into_iter();
+        if let (Some(TokenTree::Ident(items)), Some(TokenTree::Group(g)), None) =
+            (trees.next(), trees.next(), trees.next())
+            && items == "items"
+            && g.delimiter() == Delimiter::Parenthesis
+            && let Some(inner) = split_commas(g.stream()).filter(|inner| !inner.is_empty())
+        {
+            for one in inner {
+                let one: TokenStream2 = one.into_iter().collect();
+                let mut group = Group::new(Delimiter::Parenthesis, one.clone());
+                group.set_span(g.span());
+                out.push((quote::quote!(#items #group), one));
             }
-            _ => out.push(piece),
+        } else {
+            out.push((piece.clone(), piece));
         }
     }
     out.into_iter()
-        .map(|piece| {
-            let tokens: TokenStream2 = piece.into_iter().collect();
+        .map(|(tokens, at)| {
+            let delimiter = list.delimiter.clone();
             let meta = Meta::List(MetaList {
                 path: list.path.clone(),
-                delimiter: list.delimiter.clone(),
-                tokens: tokens.clone(),
-            });
-            (
-                Attribute {
-                    meta,
-                    ..attr.clone()
-                },
+                delimiter,
                 tokens,
-            )
+            });
+            (Attribute { meta, ..attr.clone() }, at)
         })
         .collect()
 }

@@ -76,6 +76,8 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
     let mut diags = Diagnostics::new();
     let (files, inputs) = source::load(&opts.paths, &mut diags);
     let api = model::build(&files, &mut diags);
+    // The syntax trees are the largest thing in memory; the model has all it needs from them.
+    drop(files);
     let crds = crd::assemble(&api, &mut diags);
     let clients = model::client::client_specs(&api, &mut diags);
     if diags.has_errors() {

@@ -59,14 +59,17 @@ pub struct TreeStats {
 pub fn write_tree(dir: &Path, target_lines: usize) -> TreeStats {
     let mut stats = TreeStats::default();
     let mut rng = Rng::new(SEED);
-    let groups: Vec<Group> = GROUPS
+    let mut groups: Vec<Group> = GROUPS
         .iter()
         .map(|name| {
             let n = if rng.below(3) == 0 { 3 } else { 2 };
-            Group { name, versions: &VERSIONS[..n], kinds: Vec::new() }
+            Group {
+                name,
+                versions: &VERSIONS[..n],
+                kinds: Vec::new(),
+            }
         })
         .collect();
-    let mut groups = groups;
     let mut files: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut lines = 0usize;
     let mut kind_index = 0usize;
@@ -129,7 +132,8 @@ pub fn write_tree(dir: &Path, target_lines: usize) -> TreeStats {
     files.push((dir.join("lib.rs"), lib));
 
     for (path, text) in &files {
-        fs::create_dir_all(path.parent().expect("parent")).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
+        fs::create_dir_all(path.parent().expect("parent"))
+            .unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
         fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         stats.files += 1;
         stats.lines += count_lines(text);
@@ -166,8 +170,26 @@ struct KindInfo<'a> {
 const VERSIONS: [&str; 3] = ["v1", "v1beta1", "v1alpha1"];
 
 const GROUPS: [&str; 20] = [
-    "storage", "network", "compute", "batch", "identity", "billing", "catalog", "telemetry", "messaging", "scheduling",
-    "security", "backup", "database", "cache", "registry", "ingress", "workflow", "vault", "quota", "audit",
+    "storage",
+    "network",
+    "compute",
+    "batch",
+    "identity",
+    "billing",
+    "catalog",
+    "telemetry",
+    "messaging",
+    "scheduling",
+    "security",
+    "backup",
+    "database",
+    "cache",
+    "registry",
+    "ingress",
+    "workflow",
+    "vault",
+    "quota",
+    "audit",
 ];
 
 const KIND_PREFIXES: [&str; 16] = [
@@ -176,10 +198,46 @@ const KIND_PREFIXES: [&str; 16] = [
 ];
 
 const KIND_NOUNS: [&str; 40] = [
-    "Widget", "Gadget", "Bucket", "Gateway", "Pipeline", "Cluster", "Tenant", "Volume", "Snapshot", "Channel", "Router",
-    "Listener", "Certificate", "Domain", "Endpoint", "Job", "Schedule", "Queue", "Topic", "Stream", "Index", "Replica",
-    "Shard", "Backend", "Frontend", "Mirror", "Tunnel", "Firewall", "Account", "Project", "Workspace", "Runner",
-    "Builder", "Release", "Rollout", "Canary", "Probe", "Monitor", "Alert", "Report",
+    "Widget",
+    "Gadget",
+    "Bucket",
+    "Gateway",
+    "Pipeline",
+    "Cluster",
+    "Tenant",
+    "Volume",
+    "Snapshot",
+    "Channel",
+    "Router",
+    "Listener",
+    "Certificate",
+    "Domain",
+    "Endpoint",
+    "Job",
+    "Schedule",
+    "Queue",
+    "Topic",
+    "Stream",
+    "Index",
+    "Replica",
+    "Shard",
+    "Backend",
+    "Frontend",
+    "Mirror",
+    "Tunnel",
+    "Firewall",
+    "Account",
+    "Project",
+    "Workspace",
+    "Runner",
+    "Builder",
+    "Release",
+    "Rollout",
+    "Canary",
+    "Probe",
+    "Monitor",
+    "Alert",
+    "Report",
 ];
 
 /// A unique kind name for every index.
@@ -187,29 +245,116 @@ fn kind_name(i: usize) -> String {
     let p = KIND_PREFIXES[i % KIND_PREFIXES.len()];
     let n = KIND_NOUNS[(i / KIND_PREFIXES.len()) % KIND_NOUNS.len()];
     let round = i / (KIND_PREFIXES.len() * KIND_NOUNS.len());
-    if round == 0 { format!("{p}{n}") } else { format!("{p}{n}{}", round + 1) }
+    if round == 0 {
+        format!("{p}{n}")
+    } else {
+        format!("{p}{n}{}", round + 1)
+    }
 }
 
 /// A short name for the kind, the same in every version: initials plus the index.
 fn short_name(kind: &str, index: usize) -> String {
-    let initials: String = kind.chars().filter(|c| c.is_ascii_uppercase()).map(|c| c.to_ascii_lowercase()).collect();
+    let initials: String = kind
+        .chars()
+        .filter(|c| c.is_ascii_uppercase())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
     format!("{initials}{index}")
 }
 
 /// Field-name words; none is a Rust keyword, and `name`, `a` and `b` are kept for fixed fields.
 const WORDS: [&str; 64] = [
-    "replicas", "image", "timeout", "retries", "region", "zone", "tier", "weight", "priority", "capacity", "endpoint",
-    "selector", "labels", "owner", "channel", "interval", "window", "budget", "limit", "threshold", "format", "codec",
-    "protocol", "port", "host", "path", "prefix", "suffix", "suspend", "paused", "mode", "policy", "strategy", "backoff",
-    "jitter", "quota", "storage", "memory", "cpu", "disk", "network", "subnet", "gateway", "route", "target", "source",
-    "schedule", "retention", "history", "revision", "checksum", "digest", "version", "release", "track", "stage",
-    "phase", "reason", "message", "detail", "summary", "comment", "annotation", "template",
+    "replicas",
+    "image",
+    "timeout",
+    "retries",
+    "region",
+    "zone",
+    "tier",
+    "weight",
+    "priority",
+    "capacity",
+    "endpoint",
+    "selector",
+    "labels",
+    "owner",
+    "channel",
+    "interval",
+    "window",
+    "budget",
+    "limit",
+    "threshold",
+    "format",
+    "codec",
+    "protocol",
+    "port",
+    "host",
+    "path",
+    "prefix",
+    "suffix",
+    "suspend",
+    "paused",
+    "mode",
+    "policy",
+    "strategy",
+    "backoff",
+    "jitter",
+    "quota",
+    "storage",
+    "memory",
+    "cpu",
+    "disk",
+    "network",
+    "subnet",
+    "gateway",
+    "route",
+    "target",
+    "source",
+    "schedule",
+    "retention",
+    "history",
+    "revision",
+    "checksum",
+    "digest",
+    "version",
+    "release",
+    "track",
+    "stage",
+    "phase",
+    "reason",
+    "message",
+    "detail",
+    "summary",
+    "comment",
+    "annotation",
+    "template",
 ];
 
 const VARIANTS: [&str; 24] = [
-    "Always", "Never", "OnFailure", "Fast", "Slow", "Balanced", "Strict", "Lenient", "Primary", "Secondary", "Manual",
-    "Automatic", "Retain", "Delete", "Recycle", "Immediate", "Deferred", "Rolling", "Recreate", "Blue", "Green",
-    "Active", "Standby", "Disabled",
+    "Always",
+    "Never",
+    "OnFailure",
+    "Fast",
+    "Slow",
+    "Balanced",
+    "Strict",
+    "Lenient",
+    "Primary",
+    "Secondary",
+    "Manual",
+    "Automatic",
+    "Retain",
+    "Delete",
+    "Recycle",
+    "Immediate",
+    "Deferred",
+    "Rolling",
+    "Recreate",
+    "Blue",
+    "Green",
+    "Active",
+    "Standby",
+    "Disabled",
 ];
 
 const SHARED_DOC: &str = "#[derive(Serialize, Deserialize, Clone, Debug)]\n#[serde(rename_all = \"camelCase\")]\n";
@@ -315,7 +460,12 @@ impl Shared {
     }
 }
 
-const SHARED: [Shared; 4] = [Shared::SecretKeySelector, Shared::IntRange, Shared::TargetRef, Shared::ResourceLimits];
+const SHARED: [Shared; 4] = [
+    Shared::SecretKeySelector,
+    Shared::IntRange,
+    Shared::TargetRef,
+    Shared::ResourceLimits,
+];
 
 /// Writes one file: a kind with its nested types, or a version's shared types.
 struct FileGen {
@@ -333,38 +483,47 @@ struct FileGen {
     markers: usize,
 }
 
-/// One field being written: its doc, attributes and declaration.
+/// One field being written: doc comment (description, then doc-comment markers), attributes
+/// (`#[kgen(...)]`, then `#[serde(...)]`), declaration.
 struct FieldOut {
-    text: String,
+    doc: String,
+    attrs: String,
     markers: usize,
 }
 
 impl FieldOut {
     fn new(doc: &str) -> Self {
-        FieldOut { text: format!("    /// {doc}\n"), markers: 0 }
+        FieldOut {
+            doc: format!("    /// {doc}\n"),
+            attrs: String::new(),
+            markers: 0,
+        }
     }
 
-    /// A doc-comment marker (after a blank doc line the first time, as in Kubernetes sources).
+    /// A doc-comment marker; a blank doc line parts the first one from the description.
     fn doc_marker(&mut self, m: &str) {
-        if self.markers == 0 || !self.text.contains("///\n") {
-            self.text.push_str("    ///\n");
+        if !self.doc.contains("    ///\n") {
+            self.doc.push_str("    ///\n");
         }
-        writeln!(self.text, "    /// +{m}").unwrap();
+        writeln!(self.doc, "    /// +{m}").unwrap();
         self.markers += 1;
     }
 
     /// A `#[kgen(...)]` attribute holding `n` markers.
     fn attr(&mut self, body: &str, n: usize) {
-        writeln!(self.text, "    #[kgen({body})]").unwrap();
+        writeln!(self.attrs, "    #[kgen({body})]").unwrap();
         self.markers += n;
     }
 
+    /// Another attribute, such as `#[serde(...)]`.
     fn line(&mut self, l: &str) {
-        writeln!(self.text, "    {l}").unwrap();
+        writeln!(self.attrs, "    {l}").unwrap();
     }
 
     fn decl(mut self, name: &str, ty: &str) -> Self {
-        writeln!(self.text, "    pub {name}: {ty},").unwrap();
+        self.doc.push_str(&self.attrs);
+        self.attrs.clear();
+        writeln!(self.doc, "    pub {name}: {ty},").unwrap();
         self
     }
 }
@@ -405,7 +564,11 @@ impl FileGen {
     fn field_name(&mut self, used: &mut BTreeSet<String>) -> String {
         loop {
             let a = *self.rng.pick(&WORDS);
-            let name = if self.rng.chance(40) { format!("{a}_{}", self.rng.pick(&WORDS)) } else { a.to_string() };
+            let name = if self.rng.chance(40) {
+                format!("{a}_{}", self.rng.pick(&WORDS))
+            } else {
+                a.to_string()
+            };
             let parts: Vec<&str> = name.split('_').collect();
             if parts.len() == 2 && parts[0] == parts[1] {
                 continue;
@@ -419,7 +582,7 @@ impl FileGen {
     fn push_field(&mut self, out: &mut String, f: FieldOut) {
         self.fields += 1;
         self.markers += f.markers;
-        out.push_str(&f.text);
+        out.push_str(&f.doc);
     }
 
     fn struct_header(&mut self, doc: &str, type_markers: &[String], attr: Option<&str>) -> String {
@@ -465,8 +628,14 @@ impl FileGen {
         );
         let mut s = self.struct_header(&doc, &markers, None);
         writeln!(s, "pub struct {kind} {{").unwrap();
-        self.push_field(&mut s, FieldOut::new("Standard object metadata.").decl("metadata", "ObjectMeta"));
-        self.push_field(&mut s, FieldOut::new(&format!("The desired state of the {kind}.")).decl("spec", &spec));
+        self.push_field(
+            &mut s,
+            FieldOut::new("Standard object metadata.").decl("metadata", "ObjectMeta"),
+        );
+        self.push_field(
+            &mut s,
+            FieldOut::new(&format!("The desired state of the {kind}.")).decl("spec", &spec),
+        );
         let mut f = FieldOut::new(&format!("The observed state of the {kind}."));
         f.line(OPT_SERDE);
         self.push_field(&mut s, f.decl("status", &format!("Option<{status}>")));
@@ -512,11 +681,17 @@ impl FileGen {
         self.blocks.push(String::new());
         let mut s = self.struct_header(&format!("The observed state of a {}.", self.kind), &[], None);
         writeln!(s, "pub struct {name} {{").unwrap();
-        let mut used: BTreeSet<String> =
-            ["phase", "observed_generation", "conditions", "name", "a", "b"].iter().map(|s| s.to_string()).collect();
+        let mut used: BTreeSet<String> = ["phase", "observed_generation", "conditions", "name", "a", "b"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
 
         let phase = self.type_name("Phase");
-        self.gen_enum(&phase, &format!("Where a {} is in its life.", self.kind), &["Pending", "Running", "Failed"]);
+        self.gen_enum(
+            &phase,
+            &format!("Where a {} is in its life.", self.kind),
+            &["Pending", "Running", "Failed"],
+        );
         let mut f = FieldOut::new("Where the object is in its life.");
         f.line(OPT_SERDE);
         self.push_field(&mut s, f.decl("phase", &format!("Option<{phase}>")));
@@ -562,7 +737,10 @@ impl FileGen {
         self.blocks.push(String::new());
         let mut s = self.struct_header(doc, &[], None);
         writeln!(s, "pub struct {name} {{").unwrap();
-        let mut used: BTreeSet<String> = ["name", "a", "b", "phase", "conditions"].iter().map(|s| s.to_string()).collect();
+        let mut used: BTreeSet<String> = ["name", "a", "b", "phase", "conditions"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if list_item {
             // The list-map key: required, so every item has one.
             let mut f = FieldOut::new("Name of the entry, unique within the list.");
@@ -603,7 +781,9 @@ impl FileGen {
     }
 
     fn gen_enum(&mut self, name: &str, doc: &str, variants: &[&str]) {
-        let mut s = format!("/// {doc}\n#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]\npub enum {name} {{\n");
+        let mut s = format!(
+            "/// {doc}\n#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]\npub enum {name} {{\n"
+        );
         for v in variants {
             writeln!(s, "    /// The `{v}` value.\n    {v},").unwrap();
             self.fields += 1;
@@ -622,7 +802,13 @@ impl FileGen {
             // Option<nested>
             0 => {
                 let t = self.type_name(&stem);
-                self.gen_struct(&t, &format!("{} of a {}.", camel_words(fname), self.kind), depth, n, false);
+                self.gen_struct(
+                    &t,
+                    &format!("{} of a {}.", camel_words(fname), self.kind),
+                    depth,
+                    n,
+                    false,
+                );
                 let mut f = FieldOut::new(&doc);
                 f.line(OPT_SERDE);
                 f.decl(fname, &format!("Option<{t}>"))
@@ -630,7 +816,13 @@ impl FileGen {
             // A list map of nested structs keyed by a required `name`.
             1 => {
                 let t = self.type_name(&format!("{stem}Entry"));
-                self.gen_struct(&t, &format!("One {} entry of a {}.", fname.replace('_', " "), self.kind), depth, n.min(6), true);
+                self.gen_struct(
+                    &t,
+                    &format!("One {} entry of a {}.", fname.replace('_', " "), self.kind),
+                    depth,
+                    n.min(6),
+                    true,
+                );
                 let mut f = FieldOut::new(&format!("The {} entries, by name.", fname.replace('_', " ")));
                 match self.rng.below(3) {
                     0 => {
@@ -651,7 +843,13 @@ impl FileGen {
             // A map of nested structs.
             2 => {
                 let t = self.type_name(&format!("{stem}Value"));
-                self.gen_struct(&t, &format!("A {} value of a {}.", fname.replace('_', " "), self.kind), depth, n.min(5), false);
+                self.gen_struct(
+                    &t,
+                    &format!("One {} value of a {}.", fname.replace('_', " "), self.kind),
+                    depth,
+                    n.min(5),
+                    false,
+                );
                 self.uses_btreemap = true;
                 let mut f = FieldOut::new(&format!("The {} values, by key.", fname.replace('_', " ")));
                 if self.rng.chance(50) {
@@ -671,14 +869,23 @@ impl FileGen {
             // A required nested struct.
             4 | 5 => {
                 let t = self.type_name(&stem);
-                self.gen_struct(&t, &format!("{} of a {}.", camel_words(fname), self.kind), depth, n, false);
+                self.gen_struct(
+                    &t,
+                    &format!("{} of a {}.", camel_words(fname), self.kind),
+                    depth,
+                    n,
+                    false,
+                );
                 FieldOut::new(&doc).decl(fname, &t)
             }
             // A CEL-validated a..b window, its rule in the attribute spelling.
             _ => {
                 let t = self.type_name(&format!("{stem}Window"));
                 let mut s = self.struct_header(
-                    &format!("A window of {} values; `a` must not exceed `b`.", fname.replace('_', " ")),
+                    &format!(
+                        "A window of {} values; `a` must not exceed `b`.",
+                        fname.replace('_', " ")
+                    ),
                     &[],
                     Some("validation(rule = \"self.a <= self.b\", message = \"a <= b\")"),
                 );
@@ -736,7 +943,11 @@ impl FileGen {
                         f.attr(&parts.join(", "), parts.len());
                     }
                 }
-                let ty = if default || force_optional || self.rng.chance(30) { opt(&mut f, "String") } else { "String".into() };
+                let ty = if default || force_optional || self.rng.chance(30) {
+                    opt(&mut f, "String")
+                } else {
+                    "String".into()
+                };
                 f.decl(fname, &ty)
             }
             // i32 with bounds or a default.
@@ -764,7 +975,11 @@ impl FileGen {
                         f.attr("minimum = 1", 1);
                     }
                 }
-                let ty = if force_optional { opt(&mut f, "i32") } else { "i32".into() };
+                let ty = if force_optional {
+                    opt(&mut f, "i32")
+                } else {
+                    "i32".into()
+                };
                 f.decl(fname, &ty)
             }
             9 => {
@@ -772,7 +987,11 @@ impl FileGen {
                 if self.rng.chance(40) {
                     f.doc_marker("kubebuilder:validation:Minimum=0");
                 }
-                let ty = if force_optional || self.rng.chance(40) { opt(&mut f, "i64") } else { "i64".into() };
+                let ty = if force_optional || self.rng.chance(40) {
+                    opt(&mut f, "i64")
+                } else {
+                    "i64".into()
+                };
                 f.decl(fname, &ty)
             }
             10 => {
@@ -780,7 +999,11 @@ impl FileGen {
                 if self.rng.chance(40) {
                     f.attr("maximum = 65535", 1);
                 }
-                let ty = if force_optional || self.rng.chance(40) { opt(&mut f, "u32") } else { "u32".into() };
+                let ty = if force_optional || self.rng.chance(40) {
+                    opt(&mut f, "u32")
+                } else {
+                    "u32".into()
+                };
                 f.decl(fname, &ty)
             }
             11 => {
@@ -788,7 +1011,11 @@ impl FileGen {
                 if self.rng.chance(40) {
                     f.doc_marker("kubebuilder:validation:Minimum=0");
                 }
-                let ty = if force_optional || self.rng.chance(40) { opt(&mut f, "f64") } else { "f64".into() };
+                let ty = if force_optional || self.rng.chance(40) {
+                    opt(&mut f, "f64")
+                } else {
+                    "f64".into()
+                };
                 f.decl(fname, &ty)
             }
             12 | 13 => {

@@ -63,26 +63,23 @@ impl VersionInput<'_> {
 
 /// Builds every CRD, checking each against the API server's rules. CRDs come sorted by (group, kind).
 pub fn assemble(api: &Api, diags: &mut Diagnostics) -> Vec<Crd> {
-    let mut builder = SchemaBuilder::new(api, diags);
-    let mut schemas = Vec::new();
-    for kind in &api.kinds {
-        schemas.push(builder.kind_schema(kind));
-    }
-    drop(builder);
-
-    // Group kinds by (group, kind name): each group-version contributes a version.
+    // One CRD at a time, so only its schemas are alive; the type cache is kept within a group
+    // (whose kinds share types) and dropped between groups.
+    let mut builder = SchemaBuilder::new(api);
     let mut crds = Vec::new();
     let mut i = 0;
     while i < api.kinds.len() {
         let group = &api.gv(api.kinds[i].gv).group;
         let name = &api.kinds[i].name;
+        if i > 0 && &api.gv(api.kinds[i - 1].gv).group != group {
+            builder.clear_cache();
+        }
         let mut j = i;
-        while j < api.kinds.len()
-            && &api.gv(api.kinds[j].gv).group == group
-            && &api.kinds[j].name == name
-        {
+        while j < api.kinds.len() && &api.gv(api.kinds[j].gv).group == group && &api.kinds[j].name == name {
             j += 1;
         }
+        let schemas: Vec<Schema> = (i..j).map(|k| builder.kind_schema(&api.kinds[k])).collect();
+        diags.extend(builder.take_diagnostics());
         let inputs: Vec<(VersionInput, &Schema)> = (i..j)
             .map(|k| {
                 let kind = &api.kinds[k];
@@ -94,7 +91,7 @@ pub fn assemble(api: &Api, diags: &mut Diagnostics) -> Vec<Crd> {
                         markers: &def.markers,
                         location: def.location.clone(),
                     },
-                    &schemas[k],
+                    &schemas[k - i],
                 )
             })
             .collect();

@@ -143,6 +143,21 @@ pub fn description(lines: &[String]) -> String {
         }
         kept.push(line.as_str());
     }
+    // Marker lines leave blank lines on both sides: fold runs of blank lines into one (as Go's
+    // comment text does), except inside code fences.
+    let mut folded: Vec<&str> = Vec::with_capacity(kept.len());
+    let mut in_fence = false;
+    for line in kept {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        if !in_fence && line.trim().is_empty() && folded.last().is_some_and(|l| l.trim().is_empty()) {
+            continue;
+        }
+        folded.push(line);
+    }
+    let mut kept = folded;
     while kept.first().is_some_and(|l| l.trim().is_empty()) {
         kept.remove(0);
     }
@@ -188,6 +203,12 @@ mod tests {
         );
         let loc = &c.markers[0].location;
         assert_eq!((loc.line, loc.column), (5, 9));
+    }
+
+    #[test]
+    fn blank_lines_around_markers_fold() {
+        let (c, _) = field_markers("struct S {\n /// One.\n ///\n /// +optional\n ///\n /// Two.\n x: String }");
+        assert_eq!(c.description, "One.\n\nTwo.");
     }
 
     #[test]

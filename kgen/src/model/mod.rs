@@ -245,6 +245,8 @@ pub enum TypeRef {
         format: IntFormat,
         /// Unsigned: `minimum: 0`.
         unsigned: bool,
+        /// `NonZero*`: `minimum: 1`.
+        nonzero: bool,
     },
     /// `f32` (float) or `f64` (double).
     Number {

@@ -347,14 +347,17 @@ impl Resolver<'_> {
             "i8" | "i16" | "i32" | "u8" | "u16" => TypeRef::Integer {
                 format: IntFormat::Int32,
                 unsigned: last.starts_with('u'),
+                nonzero: false,
             },
             "i64" | "u32" | "u64" | "isize" | "usize" | "i128" | "u128" => TypeRef::Integer {
                 format: IntFormat::Int64,
                 unsigned: last.starts_with('u'),
+                nonzero: false,
             },
             "NonZeroU32" | "NonZeroU64" | "NonZeroUsize" => TypeRef::Integer {
                 format: IntFormat::Int64,
                 unsigned: true,
+                nonzero: true,
             },
             "f32" => TypeRef::Number { double: false },
             "f64" => TypeRef::Number { double: true },

@@ -16,22 +16,32 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// Builds schemas for one [`Api`], caching each type's schema.
 pub struct SchemaBuilder<'a> {
     api: &'a Api,
-    diags: &'a mut Diagnostics,
+    diags: Diagnostics,
     stack: Vec<TypeId>,
     cache: HashMap<TypeId, Schema>,
     reported: HashSet<TypeId>,
 }
 
 impl<'a> SchemaBuilder<'a> {
-    /// A builder reporting into `diags`.
-    pub fn new(api: &'a Api, diags: &'a mut Diagnostics) -> Self {
+    /// A builder for `api`.
+    pub fn new(api: &'a Api) -> Self {
         SchemaBuilder {
             api,
-            diags,
+            diags: Diagnostics::new(),
             stack: Vec::new(),
             cache: HashMap::new(),
             reported: HashSet::new(),
         }
+    }
+
+    /// The diagnostics reported since the last call.
+    pub fn take_diagnostics(&mut self) -> Diagnostics {
+        std::mem::take(&mut self.diags)
+    }
+
+    /// Forgets cached type schemas (they are rebuilt on demand), to bound memory between groups.
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
     }
 
     /// The `openAPIV3Schema` of a kind: its struct, with `apiVersion`, `kind` and a bare `metadata`.
@@ -148,13 +158,15 @@ impl<'a> SchemaBuilder<'a> {
         match t {
             TypeRef::Bool => Schema::typed("boolean"),
             TypeRef::String => Schema::typed("string"),
-            TypeRef::Integer { format, unsigned } => {
+            TypeRef::Integer { format, unsigned, nonzero } => {
                 let mut s = Schema::typed("integer");
                 s.format = Some(match format {
                     IntFormat::Int32 => "int32".into(),
                     IntFormat::Int64 => "int64".into(),
                 });
-                if *unsigned {
+                if *nonzero {
+                    s.minimum = Some(1.into());
+                } else if *unsigned {
                     s.minimum = Some(0.into());
                 }
                 s

@@ -133,7 +133,7 @@ fn condition() -> Schema {
     observed.format = Some("int64".into());
     observed.minimum = Some(0.into());
     observed.description = Some("The .metadata.generation the condition was set from.".into());
-    object(
+    let mut s = object(
         vec![
             (
                 "lastTransitionTime",
@@ -172,7 +172,9 @@ fn condition() -> Schema {
             ),
         ],
         &["lastTransitionTime", "message", "reason", "status", "type"],
-    )
+    );
+    s.description = Some("Condition describes one aspect of the current state of an object.".into());
+    s
 }
 
 fn label_selector() -> Schema {
