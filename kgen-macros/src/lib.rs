@@ -56,13 +56,14 @@
 //! Run `kgen markers` for the list of markers, their arguments and where they may be written.
 
 use kgen::markers::attr::{is_kgen_attr, parse_kgen_attr};
+use kgen::markers::collect::{check_placement, doc_text, is_marker_line};
 use kgen::markers::{DocLine, Marker, Target, parse_doc_marker};
 use proc_macro::TokenStream;
 use proc_macro2::{Delimiter, Group, TokenStream as TokenStream2, TokenTree};
 use quote::ToTokens;
 use std::path::PathBuf;
 use std::sync::Arc;
-use syn::{Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, Meta, MetaList};
+use syn::{Attribute, Data, DeriveInput, Fields, Meta, MetaList};
 
 /// Checks the `#[kgen(...)]` attributes and `/// +marker` doc comments of a struct or enum, its
 /// fields and the fields of its variants. Expands to nothing.
@@ -117,6 +118,19 @@ struct Checker {
 impl Checker {
     fn fields(&mut self, fields: &Fields) {
         for f in fields {
+            if f.ident.is_none() {
+                // A tuple field has no JSON name: kgen does not apply markers there.
+                for (m, tokens) in self.markers(&f.attrs) {
+                    self.error(
+                        &tokens,
+                        format!(
+                            "{} on a tuple field is not applied; write it on the newtype itself (or on the field that uses it)",
+                            m.display_name()
+                        ),
+                    );
+                }
+                continue;
+            }
             self.item(&f.attrs, Site::Field);
         }
     }
@@ -172,38 +186,12 @@ impl Checker {
         out
     }
 
-    /// Reports markers that may not be written on `target` and non-repeatable markers given twice.
+    /// Reports markers that may not be written on `target` and non-repeatable markers given twice,
+    /// with kgen's own checks and wording, at each marker's tokens.
     fn placement(&mut self, markers: &[(Marker, TokenStream2)], target: Target) {
-        for (i, (m, tokens)) in markers.iter().enumerate() {
-            if !m.def.allows(target) {
-                let allowed: Vec<&str> = m.def.targets.iter().map(|t| t.name()).collect();
-                self.error(
-                    tokens,
-                    format!(
-                        "{} cannot be written on a {}; it belongs on a {}",
-                        m.display_name(),
-                        target.name(),
-                        allowed.join(" or ")
-                    ),
-                );
-                continue;
-            }
-            if m.def.repeatable {
-                continue;
-            }
-            if let Some((first, _)) = markers[..i]
-                .iter()
-                .find(|(p, _)| std::ptr::eq(p.def, m.def) && p.def.allows(target))
-            {
-                self.error(
-                    tokens,
-                    format!(
-                        "{} is given more than once (first as {}); it may be written once",
-                        m.display_name(),
-                        first.display_name()
-                    ),
-                );
-            }
+        let plain: Vec<Marker> = markers.iter().map(|(m, _)| m.clone()).collect();
+        for ((i, d), _) in check_placement(&plain, target) {
+            self.error(&markers[i].1, with_help(d.message, d.help));
         }
     }
 
@@ -217,27 +205,6 @@ fn with_help(message: String, help: Option<String>) -> String {
     match help {
         Some(help) => format!("{message}; {help}"),
         None => message,
-    }
-}
-
-/// True for a doc line (trimmed at the start) that is meant as a marker: `+` and a letter.
-fn is_marker_line(trimmed: &str) -> bool {
-    trimmed
-        .strip_prefix('+')
-        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic()))
-}
-
-/// The text of a `#[doc = "..."]` attribute (what `///` and `/** */` comments become).
-fn doc_text(attr: &Attribute) -> Option<String> {
-    if !attr.path().is_ident("doc") {
-        return None;
-    }
-    match &attr.meta {
-        Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
     }
 }
 

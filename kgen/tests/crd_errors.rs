@@ -82,3 +82,4 @@ error_case!(unknown_marker);
 error_case!(untagged_enum);
 error_case!(wrong_target);
 error_case!(wrong_value_type);
+error_case!(tuple_field_marker);

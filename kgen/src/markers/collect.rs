@@ -19,12 +19,7 @@ pub struct Collected {
 }
 
 /// Reads the markers and the description from `attrs`, checking each marker may be written on `target`.
-pub fn collect(
-    attrs: &[syn::Attribute],
-    file: &Arc<PathBuf>,
-    target: Target,
-    diags: &mut Diagnostics,
-) -> Collected {
+pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, diags: &mut Diagnostics) -> Collected {
     let mut out = Collected::default();
     let mut doc_lines: Vec<String> = Vec::new();
     for attr in attrs {
@@ -42,15 +37,8 @@ pub fn collect(
         let base = Location::from_span(file, attr.pound_token.span);
         for (i, line) in text.split('\n').enumerate() {
             let trimmed = line.trim_start();
-            let is_marker = trimmed.starts_with('+')
-                && trimmed[1..].starts_with(|c: char| c.is_ascii_alphabetic());
-            if !is_marker {
-                doc_lines.push(
-                    line.strip_prefix(' ')
-                        .unwrap_or(line)
-                        .trim_end()
-                        .to_string(),
-                );
+            if !is_marker_line(trimmed) {
+                doc_lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_string());
                 continue;
             }
             // `///` (or `//!`) takes three columns; a block doc comment's later lines start at column 1.
@@ -73,51 +61,85 @@ pub fn collect(
             }
         }
     }
-    out.markers.retain(|m| {
-        if m.def.allows(target) {
-            return true;
+    let problems = check_placement(&out.markers, target);
+    let bad: Vec<usize> = problems
+        .iter()
+        .filter(|(_, wrong_target)| *wrong_target)
+        .map(|((i, _), _)| *i)
+        .collect();
+    for ((i, mut d), wrong_target) in problems {
+        // The CLI knows real files: say where the first one is.
+        if !wrong_target
+            && let Some(first) = out.markers[..i]
+                .iter()
+                .find(|p| std::ptr::eq(p.def, out.markers[i].def))
+        {
+            d.help = Some(format!("first given as {} at {}", first.display_name(), first.location));
         }
-        let allowed: Vec<&str> = m.def.targets.iter().map(|t| t.name()).collect();
-        diags.push(
-            m.error(format!(
-                "{} cannot be written on a {}",
-                m.display_name(),
-                target.name()
-            ))
-            .with_help(format!("it belongs on a {}", allowed.join(" or "))),
-        );
-        false
+        diags.push(d);
+    }
+    let mut i = 0;
+    out.markers.retain(|_| {
+        i += 1;
+        !bad.contains(&(i - 1))
     });
-    check_repeats(&out.markers, diags);
     out.description = description(&doc_lines);
     out
 }
 
-/// A marker that is not repeatable may appear once per item (in either spelling).
-fn check_repeats(markers: &[Marker], diags: &mut Diagnostics) {
+/// Placement problems of one item's markers: a marker on the wrong target, or a non-repeatable
+/// marker given twice (in either spelling). Each problem comes with the marker's index and whether
+/// it is a wrong-target problem; `kgen-macros` uses the index to attach its own span.
+pub fn check_placement(markers: &[Marker], target: Target) -> Vec<((usize, Diagnostic), bool)> {
+    let mut out = Vec::new();
     for (i, m) in markers.iter().enumerate() {
+        if !m.def.allows(target) {
+            let allowed: Vec<&str> = m.def.targets.iter().map(|t| t.name()).collect();
+            out.push((
+                (
+                    i,
+                    m.error(format!("{} cannot be written on a {}", m.display_name(), target.name()))
+                        .with_help(format!("it belongs on a {}", allowed.join(" or "))),
+                ),
+                true,
+            ));
+            continue;
+        }
         if m.def.repeatable {
             continue;
         }
-        if let Some(first) = markers[..i].iter().find(|p| std::ptr::eq(p.def, m.def)) {
-            diags.push(
-                m.error(format!("{} is given more than once", m.display_name()))
-                    .with_help(format!("first given at {}", first.location)),
-            );
+        if let Some(first) = markers[..i]
+            .iter()
+            .find(|p| std::ptr::eq(p.def, m.def) && p.def.allows(target))
+        {
+            out.push((
+                (
+                    i,
+                    m.error(format!("{} is given more than once", m.display_name()))
+                        .with_help(format!("first given as {}", first.display_name())),
+                ),
+                false,
+            ));
         }
     }
+    out
+}
+
+/// True for a doc line (trimmed at the start) meant as a marker: `+` followed by a letter.
+pub fn is_marker_line(trimmed: &str) -> bool {
+    trimmed
+        .strip_prefix('+')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 /// The text of a `#[doc = "..."]` attribute.
-fn doc_text(attr: &syn::Attribute) -> Option<String> {
+pub fn doc_text(attr: &syn::Attribute) -> Option<String> {
     if !attr.path().is_ident("doc") {
         return None;
     }
     match &attr.meta {
         Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(s), ..
-            }) => Some(s.value()),
+            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
             _ => None,
         },
         _ => None,
@@ -221,16 +243,12 @@ mod tests {
             msgs[0].contains("+kubebuilder:subresource:status cannot be written on a field"),
             "{msgs:?}"
         );
-        assert!(
-            msgs[1].contains("+nullable is given more than once"),
-            "{msgs:?}"
-        );
+        assert!(msgs[1].contains("+nullable is given more than once"), "{msgs:?}");
     }
 
     #[test]
     fn foreign_markers_warn() {
-        let (c, d) =
-            field_markers("struct S {\n /// Text.\n /// +operator-sdk:csv:foo\n x: String }");
+        let (c, d) = field_markers("struct S {\n /// Text.\n /// +operator-sdk:csv:foo\n x: String }");
         assert_eq!(c.description, "Text.");
         let only = d.iter().next().unwrap();
         assert!(!only.is_error());

@@ -2,10 +2,7 @@
 
 use super::resolve::{Resolver, Scope};
 use super::serde_attrs::{self, ContainerSerde, RenameRule};
-use super::{
-    Api, Field, GroupVersion, GvId, Kind, Known, TypeBody, TypeDef, TypeId, TypeRef, Variant,
-    VariantData,
-};
+use super::{Api, Field, GroupVersion, GvId, Kind, Known, TypeBody, TypeDef, TypeId, TypeRef, Variant, VariantData};
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::markers::defs::Id;
 use crate::markers::{Marker, Target, collect};
@@ -67,13 +64,7 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn items(
-        &mut self,
-        items: &'a [syn::Item],
-        module: &[String],
-        file: &Arc<PathBuf>,
-        diags: &mut Diagnostics,
-    ) {
+    fn items(&mut self, items: &'a [syn::Item], module: &[String], file: &Arc<PathBuf>, diags: &mut Diagnostics) {
         self.modules.insert(module.to_vec());
         for item in items {
             match item {
@@ -130,9 +121,7 @@ impl<'a> Walk<'a> {
         let c = collect(&inner, file, Target::Package, diags);
         self.docs
             .entry(module.to_vec())
-            .or_insert(ModuleDoc {
-                markers: Vec::new(),
-            })
+            .or_insert(ModuleDoc { markers: Vec::new() })
             .markers
             .extend(c.markers);
     }
@@ -155,9 +144,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
         let Some(group_marker) = group.filter(|_| !skip) else {
             for m in &doc.markers {
                 match m.id() {
-                    Id::VersionName | Id::KubebuilderOptional | Id::KubebuilderRequired
-                        if !skip =>
-                    {
+                    Id::VersionName | Id::KubebuilderOptional | Id::KubebuilderRequired if !skip => {
                         diags.push(m.error(format!(
                             "{} needs +groupName in the same module doc comment",
                             m.display_name()
@@ -174,22 +161,29 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             None => module.last().cloned().unwrap_or_default(),
         };
         if !is_dns_label(&version) {
-            diags.push(group_marker.error(format!(
-                "version `{version}` (from {}) is not a valid Kubernetes version name",
-                if doc.markers.iter().any(|m| m.id() == Id::VersionName) { "+versionName" } else { "the module name" }
-            )).with_help("version names are DNS labels such as v1, v1beta1, v1alpha2; set +versionName=..."));
+            diags.push(
+                group_marker
+                    .error(format!(
+                        "version `{version}` (from {}) is not a valid Kubernetes version name",
+                        if doc.markers.iter().any(|m| m.id() == Id::VersionName) {
+                            "+versionName"
+                        } else {
+                            "the module name"
+                        }
+                    ))
+                    .with_help("version names are DNS labels such as v1, v1beta1, v1alpha2; set +versionName=..."),
+            );
         }
         let group = group_marker.str("").unwrap_or_default().to_string();
         if !group.is_empty() && !is_dns_subdomain(&group) {
             diags.push(group_marker.error(format!("group `{group}` is not a valid DNS subdomain")));
         } else if !group.is_empty() && !group.contains('.') {
-            diags.push(group_marker.error(format!("group `{group}` must contain a dot (the API server requires a domain for custom resources)")));
+            diags.push(group_marker.error(format!(
+                "group `{group}` must contain a dot (the API server requires a domain for custom resources)"
+            )));
         }
         gvs.push(GroupVersion {
-            default_optional: doc
-                .markers
-                .iter()
-                .any(|m| m.id() == Id::KubebuilderOptional),
+            default_optional: doc.markers.iter().any(|m| m.id() == Id::KubebuilderOptional),
             group,
             version,
             location: group_marker.location.clone(),
@@ -203,10 +197,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             diags.push(
                 Diagnostic::error(
                     w[1].location.clone(),
-                    format!(
-                        "group-version {}/{} is declared twice",
-                        w[1].group, w[1].version
-                    ),
+                    format!("group-version {}/{} is declared twice", w[1].group, w[1].version),
                 )
                 .with_help(format!("also declared at {}", w[0].location)),
             );
@@ -230,11 +221,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             diags.push(
                 Diagnostic::error(
                     Location::from_span(&t.file, t.item.ident().span()),
-                    format!(
-                        "type `{}` is defined twice in module `{}`",
-                        key.1,
-                        key.0.join("::")
-                    ),
+                    format!("type `{}` is defined twice in module `{}`", key.1, key.0.join("::")),
                 )
                 .with_help(format!(
                     "also defined at {}",
@@ -274,19 +261,29 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
     // Kinds: structs with `metadata: ObjectMeta` in a group-version.
     let mut kinds = Vec::new();
     for (i, t) in types.iter().enumerate() {
-        let has_meta = t.fields().iter().any(|f| {
-            f.json_name == "metadata"
-                && matches!(f.ty.without_option(), TypeRef::Known(Known::ObjectMeta))
-        });
+        let has_meta = t
+            .fields()
+            .iter()
+            .any(|f| f.json_name == "metadata" && matches!(f.ty.without_option(), TypeRef::Known(Known::ObjectMeta)));
         if !has_meta {
             continue;
         }
         match t.gv {
-            Some(gv) => kinds.push(Kind { type_id: TypeId(i), gv, name: t.name.clone() }),
-            None => diags.push(Diagnostic::warning(
-                t.location.clone(),
-                format!("`{}` has `metadata: ObjectMeta` but is not in a group-version module; it is not a kind", t.name),
-            ).with_help("add `//! +groupName=<group>` to the module's doc comment")),
+            Some(gv) => kinds.push(Kind {
+                type_id: TypeId(i),
+                gv,
+                name: t.name.clone(),
+            }),
+            None => diags.push(
+                Diagnostic::warning(
+                    t.location.clone(),
+                    format!(
+                        "`{}` has `metadata: ObjectMeta` but is not in a group-version module; it is not a kind",
+                        t.name
+                    ),
+                )
+                .with_help("add `//! +groupName=<group>` to the module's doc comment"),
+            ),
         }
     }
     kinds.sort_by(|a, b| {
@@ -335,12 +332,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
     }
 }
 
-fn type_def(
-    t: &RawType<'_>,
-    resolver: &Resolver<'_>,
-    gv: Option<GvId>,
-    diags: &mut Diagnostics,
-) -> TypeDef {
+fn type_def(t: &RawType<'_>, resolver: &Resolver<'_>, gv: Option<GvId>, diags: &mut Diagnostics) -> TypeDef {
     let file = &t.file;
     let attrs = t.item.attrs();
     let collected = collect(attrs, file, Target::Type, diags);
@@ -382,35 +374,25 @@ fn struct_body(
 ) -> TypeBody {
     match &s.fields {
         syn::Fields::Named(named) => {
-            let fields = fields(
-                named.named.iter(),
-                serde.rename_all,
-                module,
-                file,
-                resolver,
-                diags,
-            );
+            let fields = fields(named.named.iter(), serde.rename_all, module, file, resolver, diags);
             if serde.transparent {
                 let live: Vec<Field> = fields.into_iter().filter(|f| !f.is_skipped()).collect();
                 return match live.len() {
                     1 => TypeBody::Newtype(live.into_iter().next().expect("one").ty),
-                    _ => TypeBody::Unsupported(
-                        "#[serde(transparent)] needs exactly one field".into(),
-                    ),
+                    _ => TypeBody::Unsupported("#[serde(transparent)] needs exactly one field".into()),
                 };
             }
             TypeBody::Struct(fields)
         }
         syn::Fields::Unnamed(u) if u.unnamed.len() == 1 => {
+            reject_tuple_field_markers(&u.unnamed[0], file, diags);
             TypeBody::Newtype(resolver.resolve(&u.unnamed[0].ty, module, file, diags))
         }
         syn::Fields::Unnamed(_) => TypeBody::Unsupported(format!(
             "tuple struct `{}` serialises as a JSON array of mixed types, which a structural schema cannot describe",
             s.ident
         )),
-        syn::Fields::Unit => {
-            TypeBody::Unsupported(format!("unit struct `{}` serialises as null", s.ident))
-        }
+        syn::Fields::Unit => TypeBody::Unsupported(format!("unit struct `{}` serialises as null", s.ident)),
     }
 }
 
@@ -464,10 +446,7 @@ fn enum_body(
         let vattrs = serde_attrs::container(&v.attrs, file, diags);
         let collected = collect(&v.attrs, file, Target::Field, diags);
         for m in &collected.markers {
-            diags.push(m.error(format!(
-                "{} cannot be written on an enum variant",
-                m.display_name()
-            )));
+            diags.push(m.error(format!("{} cannot be written on an enum variant", m.display_name())));
         }
         let rust_name = v.ident.to_string();
         let json_name = vs.rename.clone().unwrap_or_else(|| {
@@ -480,6 +459,7 @@ fn enum_body(
             syn::Fields::Unit => VariantData::Unit,
             syn::Fields::Unnamed(u) if u.unnamed.len() == 1 => {
                 any_data = true;
+                reject_tuple_field_markers(&u.unnamed[0], file, diags);
                 VariantData::Newtype(resolver.resolve(&u.unnamed[0].ty, module, file, diags))
             }
             syn::Fields::Unnamed(u) => {
@@ -505,6 +485,17 @@ fn enum_body(
         TypeBody::DataEnum(variants)
     } else {
         TypeBody::UnitEnum(variants)
+    }
+}
+
+/// A tuple field has no name in JSON, so markers on it have nowhere to go: say so.
+fn reject_tuple_field_markers(field: &syn::Field, file: &Arc<PathBuf>, diags: &mut Diagnostics) {
+    let collected = collect(&field.attrs, file, Target::Field, diags);
+    for m in collected.markers {
+        diags.push(
+            m.error(format!("{} on a tuple field is not applied", m.display_name()))
+                .with_help("write it on the newtype itself (or on the field that uses it)"),
+        );
     }
 }
 
