@@ -128,7 +128,7 @@ pub enum Phase {
         nodes: i32,
     },
     /// Failed, with a reason.
-    Failed(#[kgen(min_length = 1)] String),
+    Failed(String),
 }
 
 /// A service tier.
