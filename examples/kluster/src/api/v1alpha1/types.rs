@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 /// +kubebuilder:printcolumn:name="Region",type=string,JSONPath=".spec.region"
 /// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=".spec.version"
 /// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Markers)]
+///
+/// ---
+/// (Not part of the CRD's description.) kgen generates `Serialize` for this type (writing `apiVersion` and `kind`), `kube::Resource`,
+/// `Kluster::new` and `Kluster::crd()`.
+#[derive(Deserialize, Clone, Debug, PartialEq, Markers)]
 pub struct Kluster {
     /// Standard object metadata.
     pub metadata: ObjectMeta,
