@@ -2,7 +2,11 @@
 //! OUT_DIR, and keeps the CRD under config/ in step with the types.
 
 fn main() {
-    if let Err(e) = kgen::Builder::new().paths(["src/api"]).crd_out_dir("config/crd/bases").generate() {
+    if let Err(e) = kgen::Builder::new()
+        .paths(["src/api"])
+        .crd_out_dir("config/crd/bases")
+        .generate()
+    {
         eprintln!("{e}");
         std::process::exit(1);
     }

@@ -3,9 +3,9 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kgen_runtime::informer::Handlers;
 use kluster::api::v1alpha1::{Kluster, KlusterSpec, KlusterStatus, NodePool, Progress, TokenSecretRef};
 use kluster::generated::{Clientset, SharedInformerFactory, fake_api_server};
-use kgen_runtime::informer::Handlers;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::core::Selector;
 use kube::{Resource, ResourceExt};
@@ -17,8 +17,15 @@ fn spec(count: i32) -> KlusterSpec {
         name: "demo".into(),
         region: "fra1".into(),
         version: "1.33.1-do.0".into(),
-        node_pools: vec![NodePool { name: "pool-a".into(), size: "s-2vcpu-4gb".into(), count }],
-        token_secret_ref: TokenSecretRef { name: "do-token".into(), key: "token".into() },
+        node_pools: vec![NodePool {
+            name: "pool-a".into(),
+            size: "s-2vcpu-4gb".into(),
+            count,
+        }],
+        token_secret_ref: TokenSecretRef {
+            name: "do-token".into(),
+            key: "token".into(),
+        },
     }
 }
 
@@ -35,7 +42,10 @@ fn resource_impl_and_serialization_match_the_crd() {
     assert_eq!(Kluster::plural(&()), "klusters");
     assert_eq!(Kluster::kind(&()), "Kluster");
     let v = serde_json::to_value(kluster("a", 1)).unwrap();
-    assert_eq!(v["apiVersion"], "kgen.dev/v1alpha1", "generated Serialize writes apiVersion");
+    assert_eq!(
+        v["apiVersion"], "kgen.dev/v1alpha1",
+        "generated Serialize writes apiVersion"
+    );
     assert_eq!(v["kind"], "Kluster");
     assert!(v.get("status").is_none(), "skip_serializing_if is honoured");
     // crd() is exactly the file kgen crd wrote (build.rs keeps it in step).
@@ -51,7 +61,10 @@ async fn clientset_verbs_against_the_fake_server() {
     let clients = Clientset::new(fake.client());
     let klusters = clients.kgen_v1alpha1().klusters("default");
 
-    let created = klusters.create(&kluster("demo", 2), &PostParams::default()).await.unwrap();
+    let created = klusters
+        .create(&kluster("demo", 2), &PostParams::default())
+        .await
+        .unwrap();
     assert_eq!(created.metadata.generation, Some(1));
     assert!(created.metadata.uid.is_some());
     let stored = fake.get_json("klusters", Some("default"), "demo").unwrap();
@@ -63,13 +76,28 @@ async fn clientset_verbs_against_the_fake_server() {
     assert_eq!(updated.metadata.generation, Some(2), "a spec change bumps generation");
 
     let mut with_status = updated.clone();
-    with_status.status = Some(KlusterStatus { progress: Some(Progress::Creating), cluster_id: Some("c-1".into()), ..Default::default() });
-    let s = klusters.update_status(&with_status, &PostParams::default()).await.unwrap();
+    with_status.status = Some(KlusterStatus {
+        progress: Some(Progress::Creating),
+        cluster_id: Some("c-1".into()),
+        ..Default::default()
+    });
+    let s = klusters
+        .update_status(&with_status, &PostParams::default())
+        .await
+        .unwrap();
     assert_eq!(s.status.as_ref().unwrap().cluster_id.as_deref(), Some("c-1"));
-    assert_eq!(s.metadata.generation, Some(2), "a status write does not bump generation");
+    assert_eq!(
+        s.metadata.generation,
+        Some(2),
+        "a status write does not bump generation"
+    );
 
     let patched = klusters
-        .patch_status("demo", &PatchParams::default(), &Patch::Merge(serde_json::json!({"status": {"progress": "Running"}})))
+        .patch_status(
+            "demo",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"status": {"progress": "Running"}})),
+        )
         .await
         .unwrap();
     assert_eq!(patched.status.unwrap().progress, Some(Progress::Running));
@@ -78,11 +106,19 @@ async fn clientset_verbs_against_the_fake_server() {
     applied.metadata.labels = Some([("team".to_string(), "a".to_string())].into());
     klusters.apply(&applied, "kgen-test", true).await.unwrap();
     let list = klusters.list(&ListParams::default().labels("team=a")).await.unwrap();
-    assert_eq!(list.items.iter().map(|k| k.name_any()).collect::<Vec<_>>(), vec!["applied"]);
+    assert_eq!(
+        list.items.iter().map(|k| k.name_any()).collect::<Vec<_>>(),
+        vec!["applied"]
+    );
 
     klusters.delete("applied", &DeleteParams::default()).await.unwrap();
     assert!(klusters.get_opt("applied").await.unwrap().is_none());
-    let all = clients.kgen_v1alpha1().klusters_all().list(&ListParams::default()).await.unwrap();
+    let all = clients
+        .kgen_v1alpha1()
+        .klusters_all()
+        .list(&ListParams::default())
+        .await
+        .unwrap();
     assert_eq!(all.items.len(), 1);
 }
 
@@ -90,7 +126,10 @@ async fn clientset_verbs_against_the_fake_server() {
 async fn the_generated_crd_rejects_invalid_klusters() {
     let fake = fake_api_server();
     let klusters = Clientset::new(fake.client()).kgen_v1alpha1().klusters("default");
-    let err = klusters.create(&kluster("bad", 0), &PostParams::default()).await.unwrap_err();
+    let err = klusters
+        .create(&kluster("bad", 0), &PostParams::default())
+        .await
+        .unwrap_err();
     match err {
         kube::Error::Api(status) => {
             assert_eq!(status.code, 422);
@@ -100,10 +139,16 @@ async fn the_generated_crd_rejects_invalid_klusters() {
     }
     let mut empty = kluster("empty", 1);
     empty.spec.node_pools.clear();
-    assert!(klusters.create(&empty, &PostParams::default()).await.is_err(), "at least one node pool");
+    assert!(
+        klusters.create(&empty, &PostParams::default()).await.is_err(),
+        "at least one node pool"
+    );
 
     // name and region are immutable (CEL transition rules in the CRD).
-    klusters.create(&kluster("fixed", 1), &PostParams::default()).await.unwrap();
+    klusters
+        .create(&kluster("fixed", 1), &PostParams::default())
+        .await
+        .unwrap();
     let mut moved = klusters.get("fixed").await.unwrap();
     moved.spec.region = "nyc1".into();
     let err = klusters.update(&moved, &PostParams::default()).await.unwrap_err();
@@ -113,10 +158,23 @@ async fn the_generated_crd_rejects_invalid_klusters() {
 #[tokio::test]
 async fn informer_and_lister_follow_the_server() {
     let fake = fake_api_server();
-    fake.insert(serde_json::to_value(Namespace { metadata: kube::api::ObjectMeta { name: Some("default".into()), ..Default::default() }, ..Default::default() }).unwrap()).ok();
+    fake.insert(
+        serde_json::to_value(Namespace {
+            metadata: kube::api::ObjectMeta {
+                name: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+    .ok();
     let client = fake.client();
     let klusters = Clientset::new(client.clone()).kgen_v1alpha1().klusters("default");
-    klusters.create(&kluster("first", 1), &PostParams::default()).await.unwrap();
+    klusters
+        .create(&kluster("first", 1), &PostParams::default())
+        .await
+        .unwrap();
 
     let factory = SharedInformerFactory::new(client, None);
     let informer = factory.kgen_v1alpha1().klusters();
@@ -136,13 +194,20 @@ async fn informer_and_lister_follow_the_server() {
             .on_delete(move |k: &Arc<Kluster>| d.lock().unwrap().push(format!("delete {}", k.name_any()))),
     );
     factory.start();
-    assert!(tokio::time::timeout(Duration::from_secs(10), factory.wait_for_cache_sync()).await.unwrap());
+    assert!(
+        tokio::time::timeout(Duration::from_secs(10), factory.wait_for_cache_sync())
+            .await
+            .unwrap()
+    );
 
     let lister = informer.lister();
     assert_eq!(lister.klusters("default").get("first").unwrap().spec.region, "fra1");
     assert!(lister.klusters("other").get("first").is_none());
 
-    klusters.create(&kluster("second", 1), &PostParams::default()).await.unwrap();
+    klusters
+        .create(&kluster("second", 1), &PostParams::default())
+        .await
+        .unwrap();
     let mut first = klusters.get("first").await.unwrap();
     first.spec.node_pools[0].count = 5;
     klusters.update(&first, &PostParams::default()).await.unwrap();
@@ -154,7 +219,10 @@ async fn informer_and_lister_follow_the_server() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(*seen.lock().unwrap(), want);
-    assert_eq!(lister.klusters("default").get("first").unwrap().spec.node_pools[0].count, 5);
+    assert_eq!(
+        lister.klusters("default").get("first").unwrap().spec.node_pools[0].count,
+        5
+    );
     assert_eq!(lister.list(&Selector::default()).len(), 1);
     factory.shutdown().await;
 }

@@ -8,12 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The methods of one resource's client.
-pub fn resource_client(
-    api: &Api,
-    k: &KindInfo,
-    spec: &ClientSpec,
-    crate_path: &str,
-) -> TokenStream {
+pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &str) -> TokenStream {
     let def = api.ty(k.kind.type_id);
     let ty = rust_path(crate_path, &def.rust_path);
     let client = format_ident!("{}Client", k.kind.name);

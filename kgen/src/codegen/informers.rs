@@ -28,9 +28,8 @@ pub fn kind_informer(k: &KindInfo, ty: &TokenStream) -> (TokenStream, TokenStrea
         }
     };
     let informer_doc = format!("The shared informer of {kind}.");
-    let lister_doc = format!(
-        "Reads {kind} objects from the informer's cache. Objects are shared: clone before changing."
-    );
+    let lister_doc =
+        format!("Reads {kind} objects from the informer's cache. Objects are shared: clone before changing.");
     let item = quote! {
         #[doc = #informer_doc]
         #[derive(Clone)]

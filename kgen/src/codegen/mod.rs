@@ -77,9 +77,7 @@ pub fn generate(
         .iter()
         .filter_map(|kind| {
             let gv = api.gv(kind.gv);
-            let crd = crds
-                .iter()
-                .find(|c| c.group == gv.group && c.kind == kind.name)?;
+            let crd = crds.iter().find(|c| c.group == gv.group && c.kind == kind.name)?;
             let served = crd.value["spec"]["versions"]
                 .as_array()?
                 .iter()
@@ -124,6 +122,20 @@ pub fn generate(
         let mut informer_items = Vec::new();
         let mut informer_getters = Vec::new();
         for (k, spec) in kinds {
+            let def = api.ty(k.kind.type_id);
+            let missing: Vec<&str> = ["Clone", "Debug", "Deserialize"]
+                .into_iter()
+                .filter(|t| !def.derives.iter().any(|d| d == t))
+                .collect();
+            if !missing.is_empty() {
+                diags.push(
+                    crate::diag::Diagnostic::warning(
+                        def.location.clone(),
+                        format!("{} has +genclient but does not derive {}", def.name, missing.join(", ")),
+                    )
+                    .with_help("kube::Api needs Clone + Debug + Deserialize; derive them (or implement them by hand)"),
+                );
+            }
             resource_clients.push(client::resource_client(api, k, spec, &opts.crate_path));
             let ty = rust_path(&opts.crate_path, &api.ty(k.kind.type_id).rust_path);
             let client = format_ident!("{}Client", k.kind.name);

@@ -8,12 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The items generated for one kind.
-pub fn resource_items(
-    api: &Api,
-    k: &KindInfo,
-    crate_path: &str,
-    diags: &mut Diagnostics,
-) -> TokenStream {
+pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Diagnostics) -> TokenStream {
     let def = api.ty(k.kind.type_id);
     let ty = rust_path(crate_path, &def.rust_path);
     let (kind, group, version, plural) = (&k.kind.name, &k.group, &k.version, &k.plural);
@@ -134,15 +129,7 @@ pub fn resource_items(
     });
 
     if !def.derives.iter().any(|d| d == "Serialize") {
-        out.extend(serialize_impl(
-            api,
-            k,
-            crate_path,
-            &ty,
-            &fields,
-            &api_version,
-            diags,
-        ));
+        out.extend(serialize_impl(api, k, crate_path, &ty, &fields, &api_version, diags));
     }
     out
 }
@@ -248,9 +235,7 @@ fn predicate_path(pred: &str, type_path: &[String], crate_path: &str) -> String 
 fn named_path(api: &Api, t: &TypeRef, crate_path: &str) -> Option<TokenStream> {
     match t {
         TypeRef::Named(id) => Some(rust_path(crate_path, &api.ty(*id).rust_path)),
-        TypeRef::Known(Known::JsonValue) => {
-            Some(quote!(::kgen_runtime::__private::serde_json::Value))
-        }
+        TypeRef::Known(Known::JsonValue) => Some(quote!(::kgen_runtime::__private::serde_json::Value)),
         TypeRef::String => Some(quote!(::std::string::String)),
         _ => None,
     }
