@@ -1,7 +1,7 @@
 //! Small helpers the generated typed clients call.
 
-use kube::api::PatchParams;
 use kube::Resource;
+use kube::api::PatchParams;
 
 /// The object's `metadata.name`, or a request error when it has none (update and apply need one).
 pub fn object_name<K: Resource>(obj: &K) -> Result<String, kube::Error> {
@@ -27,7 +27,12 @@ mod tests {
     #[test]
     fn names_are_required() {
         let mut cm = ConfigMap::default();
-        assert!(object_name(&cm).unwrap_err().to_string().contains("ConfigMap has no metadata.name"));
+        assert!(
+            object_name(&cm)
+                .unwrap_err()
+                .to_string()
+                .contains("ConfigMap has no metadata.name")
+        );
         cm.metadata.name = Some("a".into());
         assert_eq!(object_name(&cm).unwrap(), "a");
         let p = apply_params("kgen", true);

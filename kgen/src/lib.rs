@@ -85,10 +85,7 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
             diagnostics: diags.into_sorted(),
         });
     }
-    let header = opts
-        .header
-        .as_deref()
-        .unwrap_or(crd::output::DEFAULT_HEADER);
+    let header = opts.header.as_deref().unwrap_or(crd::output::DEFAULT_HEADER);
     let files = crds
         .iter()
         .map(|c| GeneratedFile {
@@ -108,10 +105,7 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
 
 /// Reads the API types and generates Rust (Resource impls, clientset, listers, informers, fake
 /// server constructor). Returns the CRD output too, and the formatted source.
-pub fn generate_rust(
-    opts: &CrdOptions,
-    codegen: &codegen::CodegenOptions,
-) -> Result<(CrdOutput, String), Failed> {
+pub fn generate_rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutput, String), Failed> {
     let mut out = generate_crds(opts)?;
     let mut diags = Diagnostics::new();
     let source = codegen::generate(&out.api, &out.crds, &out.clients, codegen, &mut diags);

@@ -38,9 +38,7 @@ enum Command {
         kgen client --paths api/ --out src/generated --check")]
     Client(ClientArgs),
     /// List every marker kgen understands (name, arguments, where it goes, what it does).
-    #[command(
-        after_help = "Examples:\n  kgen markers\n  kgen markers validation:Max\n  kgen markers --json"
-    )]
+    #[command(after_help = "Examples:\n  kgen markers\n  kgen markers validation:Max\n  kgen markers --json")]
     Markers {
         /// Print JSON instead of text.
         #[arg(long)]
@@ -83,12 +81,7 @@ struct ClientArgs {
     #[arg(long, required = true, value_name = "DIR")]
     paths: Vec<PathBuf>,
     /// Output directory; the code goes to DIR/mod.rs.
-    #[arg(
-        long,
-        default_value = "src/generated",
-        conflicts_with = "stdout",
-        value_name = "DIR"
-    )]
+    #[arg(long, default_value = "src/generated", conflicts_with = "stdout", value_name = "DIR")]
     out: PathBuf,
     /// Print the code instead of writing it.
     #[arg(long)]
@@ -171,10 +164,7 @@ fn crd(args: CrdArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!(
-                "error: writing to {}: {e} (no file was replaced)",
-                args.out.display()
-            );
+            eprintln!("error: writing to {}: {e} (no file was replaced)", args.out.display());
             ExitCode::FAILURE
         }
     }
@@ -216,11 +206,7 @@ fn client(args: ClientArgs) -> ExitCode {
     }
     match write_files(&args.out, &files) {
         Ok(r) => {
-            let state = if r.written.is_empty() {
-                "unchanged"
-            } else {
-                "written"
-            };
+            let state = if r.written.is_empty() { "unchanged" } else { "written" };
             println!("{} {state}", args.out.join("mod.rs").display());
             ExitCode::SUCCESS
         }
@@ -234,11 +220,7 @@ fn client(args: ClientArgs) -> ExitCode {
 fn check(dir: &Path, files: &[GeneratedFile]) -> ExitCode {
     let drift = check_files(dir, files);
     if drift.is_empty() {
-        println!(
-            "{} CRD file(s) in {} are up to date",
-            files.len(),
-            dir.display()
-        );
+        println!("{} CRD file(s) in {} are up to date", files.len(), dir.display());
         return ExitCode::SUCCESS;
     }
     for d in &drift {

@@ -101,10 +101,7 @@ mod tests {
         let files = vec![file("a.yaml", "a: 1\n"), file("sub/b.yaml", "b: 2\n")];
         let r = write_files(dir.path(), &files).unwrap();
         assert_eq!(r.written.len(), 2);
-        assert_eq!(
-            fs::read_to_string(dir.path().join("sub/b.yaml")).unwrap(),
-            "b: 2\n"
-        );
+        assert_eq!(fs::read_to_string(dir.path().join("sub/b.yaml")).unwrap(), "b: 2\n");
         let r = write_files(dir.path(), &files).unwrap();
         assert_eq!((r.written.len(), r.unchanged.len()), (0, 2));
         assert!(check_files(dir.path(), &files).is_empty());

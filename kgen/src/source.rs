@@ -64,9 +64,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 .unwrap_or_default();
             vec![name]
         };
-        let walker = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .follow_links(true);
+        let walker = walkdir::WalkDir::new(root).sort_by_file_name().follow_links(true);
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
@@ -84,9 +82,7 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 continue;
             }
             if path.extension().is_none_or(|e| e != "rs")
-                || path
-                    .components()
-                    .any(|c| is_skipped_component(c.as_os_str()))
+                || path.components().any(|c| is_skipped_component(c.as_os_str()))
             {
                 continue;
             }
@@ -114,10 +110,7 @@ fn is_skipped_component(name: &std::ffi::OsStr) -> bool {
 /// `v1alpha1/mod.rs` → `[.., "v1alpha1"]`; `v1alpha1/types.rs` → `[.., "v1alpha1", "types"]`.
 fn module_of(base: &[String], rel: &Path) -> Vec<String> {
     let mut module = base.to_vec();
-    let parts: Vec<String> = rel
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     for (i, part) in parts.iter().enumerate() {
         if i + 1 == parts.len() {
             let stem = part.trim_end_matches(".rs");
@@ -196,10 +189,7 @@ mod tests {
     #[test]
     fn module_paths_follow_rust_rules() {
         let base = vec!["api".to_string()];
-        assert_eq!(
-            module_of(&base, Path::new("v1alpha1/mod.rs")),
-            vec!["api", "v1alpha1"]
-        );
+        assert_eq!(module_of(&base, Path::new("v1alpha1/mod.rs")), vec!["api", "v1alpha1"]);
         assert_eq!(
             module_of(&base, Path::new("v1alpha1/types.rs")),
             vec!["api", "v1alpha1", "types"]

@@ -89,11 +89,7 @@ fn check_reports_drift_and_writes_nothing() {
     );
 
     // A normal run repairs it; an unchanged run rewrites nothing.
-    assert!(
-        kgen(&["crd", "--paths", KLUSTER_API, "--out", out])
-            .status
-            .success()
-    );
+    assert!(kgen(&["crd", "--paths", KLUSTER_API, "--out", out]).status.success());
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     let o = kgen(&["crd", "--paths", KLUSTER_API, "--out", out]);
     assert!(
@@ -118,19 +114,13 @@ fn errors_write_nothing_and_exit_1() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(
-        err.contains("tests/fixtures/errors/unknown_marker.rs:"),
-        "{err}"
-    );
+    assert!(err.contains("tests/fixtures/errors/unknown_marker.rs:"), "{err}");
     assert!(
         err.contains("did you mean `+kubebuilder:validation:MaxLength`"),
         "{err}"
     );
     assert!(err.contains("no files were written"), "{err}");
-    assert_eq!(
-        read_dir(dir.path()),
-        vec![("keep.yaml".to_string(), b"old".to_vec())]
-    );
+    assert_eq!(read_dir(dir.path()), vec![("keep.yaml".to_string(), b"old".to_vec())]);
 }
 
 #[test]
@@ -155,14 +145,7 @@ fn stdout_header_and_description_limit() {
         "{y}"
     );
     assert!(!y.contains("description:"), "descriptions removed");
-    let o = kgen(&[
-        "crd",
-        "--paths",
-        KLUSTER_API,
-        "--stdout",
-        "--max-desc-len",
-        "12",
-    ]);
+    let o = kgen(&["crd", "--paths", KLUSTER_API, "--stdout", "--max-desc-len", "12"]);
     let y = text(&o.stdout);
     assert!(y.contains("description: A Kluster..."), "{y}");
 }
@@ -174,10 +157,7 @@ fn markers_help_lists_the_registry() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let all = v.as_array().unwrap();
     assert!(all.len() > 80, "{}", all.len());
-    let pc = all
-        .iter()
-        .find(|m| m["name"] == "+kubebuilder:printcolumn")
-        .unwrap();
+    let pc = all.iter().find(|m| m["name"] == "+kubebuilder:printcolumn").unwrap();
     assert_eq!(pc["attribute"], "printcolumn");
     assert!(
         pc["arguments"]
@@ -189,8 +169,5 @@ fn markers_help_lists_the_registry() {
     let o = kgen(&["markers", "XValidation"]);
     assert!(text(&o.stdout).contains("+kubebuilder:validation:XValidation:rule=<string>"));
     let o = kgen(&["crd", "--help"]);
-    assert!(
-        text(&o.stdout)
-            .contains("kgen crd --paths examples/kluster/src/api --out config/crd/bases")
-    );
+    assert!(text(&o.stdout).contains("kgen crd --paths examples/kluster/src/api --out config/crd/bases"));
 }

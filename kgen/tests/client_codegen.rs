@@ -6,7 +6,8 @@ use kgen::codegen::CodegenOptions;
 use std::collections::BTreeSet;
 
 fn generated(path: &str) -> String {
-    let (_, source) = kgen::generate_rust(&CrdOptions::new([path]), &CodegenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (_, source) =
+        kgen::generate_rust(&CrdOptions::new([path]), &CodegenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     source
 }
 
@@ -68,12 +69,21 @@ fn corpus_code_snapshot_and_verbs() {
     let file = syn::parse_file(&source).expect("generated code parses");
 
     // +genclient:onlyVerbs=get,list,watch,create
-    assert_eq!(methods_of(&file, "GadgetClient"), set(&["new", "create", "get", "get_opt", "list", "watch"]));
+    assert_eq!(
+        methods_of(&file, "GadgetClient"),
+        set(&["new", "create", "get", "get_opt", "list", "watch"])
+    );
     // +genclient:readonly
-    assert_eq!(methods_of(&file, "WidgetClient"), set(&["new", "get", "get_opt", "list", "watch"]));
+    assert_eq!(
+        methods_of(&file, "WidgetClient"),
+        set(&["new", "get", "get_opt", "list", "watch"])
+    );
     // +genclient:skipVerbs=deleteCollection and a custom get on the scale subresource
     let fleet = methods_of(&file, "FleetClient");
-    assert!(fleet.contains("update_status") && fleet.contains("apply") && fleet.contains("get_scale"), "{fleet:?}");
+    assert!(
+        fleet.contains("update_status") && fleet.contains("apply") && fleet.contains("get_scale"),
+        "{fleet:?}"
+    );
     assert!(!fleet.contains("delete_collection"));
     // Shape has no +genclient: no client at all.
     assert!(methods_of(&file, "ShapeClient").is_empty());
@@ -91,14 +101,25 @@ fn corpus_code_snapshot_and_verbs() {
         assert!(impls.contains(&format!("Resource for {kind}")), "{impls:?}");
         assert!(impls.contains(&format!("HasSpec for {kind}")));
     }
-    assert!(impls.contains("Serialize for Fleet"), "Fleet does not derive Serialize: kgen writes it");
+    assert!(
+        impls.contains("Serialize for Fleet"),
+        "Fleet does not derive Serialize: kgen writes it"
+    );
     assert!(!impls.contains("Serialize for Gadget"), "Gadget derives Serialize");
     assert!(source.contains("type Scope = ::k8s_openapi::ClusterResourceScope"));
     // Shape's v1beta1 is served (unserved, in fact): still a Resource; v1alpha1 is skipped: none.
-    assert_eq!(source.matches("impl ::kube::Resource for crate::corpus::shapes::").count(), 2);
+    assert_eq!(
+        source
+            .matches("impl ::kube::Resource for crate::corpus::shapes::")
+            .count(),
+        2
+    );
     // Informers for kinds with list and watch.
     assert!(methods_of(&file, "GadgetLister").contains("gadgets"));
-    assert!(methods_of(&file, "FleetLister").contains("get"), "cluster-scoped listers get by name");
+    assert!(
+        methods_of(&file, "FleetLister").contains("get"),
+        "cluster-scoped listers get by name"
+    );
 }
 
 #[test]
@@ -127,8 +148,20 @@ fn kluster_code_is_deterministic_and_embeds_the_crd() {
     assert_eq!(
         methods_of(&file, "KlusterClient"),
         set(&[
-            "new", "create", "update", "update_status", "delete", "delete_collection", "get", "get_opt", "list", "watch",
-            "patch", "patch_status", "apply", "apply_status"
+            "new",
+            "create",
+            "update",
+            "update_status",
+            "delete",
+            "delete_collection",
+            "get",
+            "get_opt",
+            "list",
+            "watch",
+            "patch",
+            "patch_status",
+            "apply",
+            "apply_status"
         ])
     );
 }

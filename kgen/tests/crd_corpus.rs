@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 fn corpus() -> BTreeMap<String, Value> {
-    let out = kgen::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"]))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = kgen::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"])).unwrap_or_else(|e| panic!("{e}"));
     out.files
         .iter()
         .map(|f| {
@@ -29,8 +28,7 @@ fn spec_props<'a>(crd: &'a Value, version: &str) -> &'a Value {
 
 #[test]
 fn snapshots() {
-    let out = kgen::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"]))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = kgen::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"])).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = out.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
@@ -51,15 +49,8 @@ fn versions_storage_deprecation_and_skip() {
     let c = corpus();
     let crd = &c["shapes.corpus.kgen.dev_shapes.yaml"];
     let versions = crd["spec"]["versions"].as_array().unwrap();
-    let names: Vec<&str> = versions
-        .iter()
-        .map(|v| v["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["v1", "v1beta1"],
-        "v1alpha1 is skipped; GA sorts before beta"
-    );
+    let names: Vec<&str> = versions.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["v1", "v1beta1"], "v1alpha1 is skipped; GA sorts before beta");
     assert_eq!(versions[0]["storage"], json!(true));
     assert_eq!(versions[0]["served"], json!(true));
     assert_eq!(versions[1]["storage"], json!(false));
@@ -69,10 +60,7 @@ fn versions_storage_deprecation_and_skip() {
         versions[1]["deprecationWarning"],
         json!("shapes.corpus.kgen.dev/v1beta1 is deprecated; use v1")
     );
-    assert_eq!(
-        crd["metadata"]["name"],
-        json!("shapes.shapes.corpus.kgen.dev")
-    );
+    assert_eq!(crd["metadata"]["name"], json!("shapes.shapes.corpus.kgen.dev"));
     assert_eq!(crd["spec"]["scope"], json!("Namespaced"));
 }
 
@@ -80,13 +68,7 @@ fn versions_storage_deprecation_and_skip() {
 fn every_type_row_maps_as_documented() {
     let c = corpus();
     let p = spec_props(&c["shapes.corpus.kgen.dev_shapes.yaml"], "v1");
-    let ty = |k: &str| {
-        (
-            p[k]["type"].clone(),
-            p[k]["format"].clone(),
-            p[k]["minimum"].clone(),
-        )
-    };
+    let ty = |k: &str| (p[k]["type"].clone(), p[k]["format"].clone(), p[k]["minimum"].clone());
     assert_eq!(ty("flag"), (json!("boolean"), Value::Null, Value::Null));
     assert_eq!(ty("tiny"), (json!("integer"), json!("int32"), Value::Null));
     assert_eq!(ty("small"), (json!("integer"), json!("int32"), Value::Null));
@@ -97,35 +79,19 @@ fn every_type_row_maps_as_documented() {
     assert_eq!(ty("uint64"), (json!("integer"), json!("int64"), json!(0)));
     assert_eq!(ty("usize"), (json!("integer"), json!("int64"), json!(0)));
     assert_eq!(ty("float"), (json!("number"), json!("float"), Value::Null));
-    assert_eq!(
-        ty("double"),
-        (json!("number"), json!("double"), Value::Null)
-    );
-    assert_eq!(
-        p["maybe"]["nullable"],
-        Value::Null,
-        "Option alone is not nullable"
-    );
+    assert_eq!(ty("double"), (json!("number"), json!("double"), Value::Null));
+    assert_eq!(p["maybe"]["nullable"], Value::Null, "Option alone is not nullable");
     assert_eq!(p["nullable"]["nullable"], json!(true));
     assert_eq!(p["list"]["items"]["type"], json!("string"));
     assert_eq!(p["orderedSet"]["x-kubernetes-list-type"], json!("set"));
     assert_eq!(p["hashSet"]["x-kubernetes-list-type"], json!("set"));
     assert_eq!(p["orderedSet"]["uniqueItems"], Value::Null);
-    assert_eq!(
-        p["orderedMap"]["additionalProperties"]["type"],
-        json!("integer")
-    );
-    assert_eq!(
-        p["hashMap"]["additionalProperties"]["required"],
-        json!(["name"])
-    );
+    assert_eq!(p["orderedMap"]["additionalProperties"]["type"], json!("integer"));
+    assert_eq!(p["hashMap"]["additionalProperties"]["required"], json!(["name"]));
     assert_eq!(p["boxed"]["properties"]["name"]["type"], json!("string"));
     assert_eq!(p["shared"]["type"], json!("string"));
     assert_eq!(
-        (
-            p["newtype"]["minimum"].clone(),
-            p["newtype"]["maximum"].clone()
-        ),
+        (p["newtype"]["minimum"].clone(), p["newtype"]["maximum"].clone()),
         (json!(1), json!(65535))
     );
     assert_eq!(p["transparent"]["type"], json!("string"));
@@ -140,15 +106,9 @@ fn every_type_row_maps_as_documented() {
         json!([{"required": ["git"]}, {"required": ["image"]}])
     );
     assert_eq!(p["source"]["properties"]["git"]["required"], json!(["url"]));
-    assert_eq!(
-        p["backend"]["properties"]["kind"]["enum"],
-        json!(["None", "S3", "Gcs"])
-    );
+    assert_eq!(p["backend"]["properties"]["kind"]["enum"], json!(["None", "S3", "Gcs"]));
     assert_eq!(p["backend"]["required"], json!(["kind"]));
-    assert_eq!(
-        p["backend"]["properties"]["project"]["type"],
-        json!("string")
-    );
+    assert_eq!(p["backend"]["properties"]["project"]["type"], json!("string"));
     assert_eq!(
         p["flat_field"]["type"],
         json!("string"),
@@ -177,29 +137,22 @@ fn every_type_row_maps_as_documented() {
     assert_eq!(p["pair"]["items"]["format"], json!("int32"));
     assert_eq!(p["type"]["type"], json!("string"));
 
-    let spec = &c["shapes.corpus.kgen.dev_shapes.yaml"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-        ["properties"]["spec"];
+    let spec = &c["shapes.corpus.kgen.dev_shapes.yaml"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+        ["spec"];
     let required: Vec<&str> = spec["required"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    for r in [
-        "flag",
-        "text",
-        "flat_field",
-        "renamed-field",
-        "quantity",
-        "value",
-    ] {
+    for r in ["flag", "text", "flat_field", "renamed-field", "quantity", "value"] {
         assert!(required.contains(&r), "{r} is required");
     }
     for o in ["maybe", "nullable", "defaulted", "time", "intOrString"] {
         assert!(!required.contains(&o), "{o} is optional");
     }
-    let status = &c["shapes.corpus.kgen.dev_shapes.yaml"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-        ["properties"]["status"];
+    let status = &c["shapes.corpus.kgen.dev_shapes.yaml"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+        ["status"];
     assert_eq!(
         status["x-kubernetes-preserve-unknown-fields"],
         json!(true),
@@ -214,10 +167,7 @@ fn markers_emit_their_keywords() {
     let p = spec_props(crd, "v1");
     assert_eq!(crd["spec"]["names"]["shortNames"], json!(["gd", "gdg"]));
     assert_eq!(crd["spec"]["names"]["categories"], json!(["all", "corpus"]));
-    assert_eq!(
-        crd["metadata"]["annotations"]["corpus.kgen.dev/owner"],
-        json!("team-a")
-    );
+    assert_eq!(crd["metadata"]["annotations"]["corpus.kgen.dev/owner"], json!("team-a"));
     assert_eq!(crd["metadata"]["labels"]["app"], json!("corpus"));
     let v = &crd["spec"]["versions"][0];
     assert_eq!(
@@ -228,10 +178,7 @@ fn markers_emit_their_keywords() {
         v["additionalPrinterColumns"][1]["jsonPath"],
         json!(".status.conditions[?(@.type==\"Ready\")].status")
     );
-    assert_eq!(
-        v["additionalPrinterColumns"][2]["format"],
-        json!("date-time")
-    );
+    assert_eq!(v["additionalPrinterColumns"][2]["format"], json!("date-time"));
     assert_eq!(v["selectableFields"], json!([{"jsonPath": ".spec.color"}]));
     assert_eq!(v["subresources"], json!({"status": {}}));
     assert_eq!(
@@ -256,20 +203,11 @@ fn markers_emit_their_keywords() {
     assert_eq!(p["defaults"]["default"], json!(["a", "b"]));
     assert_eq!(p["annotations"]["x-kubernetes-map-type"], json!("granular"));
     assert_eq!(p["part"]["x-kubernetes-map-type"], json!("atomic"));
-    assert_eq!(
-        p["parts"]["x-kubernetes-list-map-keys"],
-        json!(["name", "slot"])
-    );
+    assert_eq!(p["parts"]["x-kubernetes-list-map-keys"], json!(["name", "slot"]));
     assert_eq!(p["raw"]["type"], json!("object"));
-    assert_eq!(
-        p["raw"]["x-kubernetes-preserve-unknown-fields"],
-        json!(true)
-    );
+    assert_eq!(p["raw"]["x-kubernetes-preserve-unknown-fields"], json!(true));
     assert_eq!(p["template"]["x-kubernetes-embedded-resource"], json!(true));
-    assert_eq!(
-        p["maxUnavailable"]["x-kubernetes-int-or-string"],
-        json!(true)
-    );
+    assert_eq!(p["maxUnavailable"]["x-kubernetes-int-or-string"], json!(true));
     assert_eq!(p["maxUnavailable"]["type"], Value::Null);
     assert_eq!(p["scaling"]["default"], json!({"replicas": 1}));
     assert_eq!(p["scaling"]["example"], json!({"replicas": 3}));
@@ -278,13 +216,7 @@ fn markers_emit_their_keywords() {
         json!(2),
         "+kubebuilder:default wins over +default"
     );
-    assert_eq!(
-        p["release"]["x-kubernetes-validations"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(p["release"]["x-kubernetes-validations"].as_array().unwrap().len(), 3);
     assert_eq!(
         p["release"]["x-kubernetes-validations"][0]["reason"],
         json!("FieldValueInvalid")
@@ -310,11 +242,7 @@ fn markers_emit_their_keywords() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert!(required.contains(&"forced") && required.contains(&"hard"));
-    assert!(
-        !required.contains(&"relaxed")
-            && !required.contains(&"soft")
-            && !required.contains(&"k8sSoft")
-    );
+    assert!(!required.contains(&"relaxed") && !required.contains(&"soft") && !required.contains(&"k8sSoft"));
     let rules: Vec<&str> = spec["x-kubernetes-validations"]
         .as_array()
         .unwrap()

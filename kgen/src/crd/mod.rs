@@ -118,12 +118,7 @@ pub fn assemble(api: &Api, diags: &mut Diagnostics) -> Vec<Crd> {
     crds
 }
 
-fn one_crd(
-    group: &str,
-    kind: &str,
-    mut inputs: Vec<(VersionInput, &Schema)>,
-    diags: &mut Diagnostics,
-) -> Option<Crd> {
+fn one_crd(group: &str, kind: &str, mut inputs: Vec<(VersionInput, &Schema)>, diags: &mut Diagnostics) -> Option<Crd> {
     inputs.retain(|(v, _)| v.marker(Id::SkipVersion).is_none());
     if inputs.is_empty() {
         return None;
@@ -149,10 +144,8 @@ fn one_crd(
                 && prev.args != m.args
             {
                 diags.push(
-                    m.error(format!(
-                        "+kubebuilder:resource differs between versions of {kind}"
-                    ))
-                    .with_help(format!("the other is at {}", prev.location)),
+                    m.error(format!("+kubebuilder:resource differs between versions of {kind}"))
+                        .with_help(format!("the other is at {}", prev.location)),
                 );
             }
             resource = Some(m);
@@ -167,9 +160,7 @@ fn one_crd(
         .map(String::from)
         .unwrap_or_else(|| kind.to_ascii_lowercase());
     let short_names = resource.map(|m| m.strings("shortName")).unwrap_or_default();
-    let categories = resource
-        .map(|m| m.strings("categories"))
-        .unwrap_or_default();
+    let categories = resource.map(|m| m.strings("categories")).unwrap_or_default();
     let scope = resource
         .and_then(|m| m.str("scope"))
         .unwrap_or("Namespaced")
@@ -193,9 +184,7 @@ fn one_crd(
             ));
         }
     }
-    if !kind.starts_with(|c: char| c.is_ascii_uppercase())
-        || !kind.chars().all(|c| c.is_ascii_alphanumeric())
-    {
+    if !kind.starts_with(|c: char| c.is_ascii_uppercase()) || !kind.chars().all(|c| c.is_ascii_alphanumeric()) {
         diags.push(Diagnostic::error(
             first_loc.clone(),
             format!("kind `{kind}` must be an upper-camel-case identifier"),
@@ -217,10 +206,7 @@ fn one_crd(
             diags.push(
                 Diagnostic::error(
                     first_loc.clone(),
-                    format!(
-                        "{kind} has versions {} but no storage version",
-                        list.join(", ")
-                    ),
+                    format!("{kind} has versions {} but no storage version", list.join(", ")),
                 )
                 .with_help("put /// +kubebuilder:storageversion on exactly one version's type"),
             );
@@ -238,10 +224,7 @@ fn one_crd(
             0
         }
     };
-    if inputs
-        .iter()
-        .all(|(v, _)| v.marker(Id::UnservedVersion).is_some())
-    {
+    if inputs.iter().all(|(v, _)| v.marker(Id::UnservedVersion).is_some()) {
         diags.push(Diagnostic::error(
             first_loc.clone(),
             format!("every version of {kind} is unserved"),
@@ -313,18 +296,10 @@ fn one_crd(
     })
 }
 
-fn version_object(
-    v: &VersionInput,
-    schema: &Schema,
-    storage: bool,
-    diags: &mut Diagnostics,
-) -> Value {
+fn version_object(v: &VersionInput, schema: &Schema, storage: bool, diags: &mut Diagnostics) -> Value {
     let mut out = Map::new();
     out.insert("name".into(), json!(v.version));
-    out.insert(
-        "served".into(),
-        json!(v.marker(Id::UnservedVersion).is_none()),
-    );
+    out.insert("served".into(), json!(v.marker(Id::UnservedVersion).is_none()));
     out.insert("storage".into(), json!(storage));
     if let Some(m) = v.marker(Id::DeprecatedVersion) {
         out.insert("deprecated".into(), json!(true));
@@ -332,10 +307,7 @@ fn version_object(
             out.insert("deprecationWarning".into(), json!(w));
         }
     }
-    out.insert(
-        "schema".into(),
-        json!({ "openAPIV3Schema": schema.to_json() }),
-    );
+    out.insert("schema".into(), json!({ "openAPIV3Schema": schema.to_json() }));
 
     let mut subresources = Map::new();
     if let Some(m) = v.marker(Id::SubresourceStatus) {
@@ -362,12 +334,12 @@ fn version_object(
                 diags.push(m.error(format!("scale {arg} `{path}` must start with `{prefix}`")));
             } else {
                 match resolve_json_path(schema, path) {
-                    Ok(node) if integer && node.ty() != Some("integer") => diags.push(m.error(
-                        format!("scale {arg} `{path}` must point at an integer field"),
-                    )),
-                    Ok(node) if !integer && node.ty() != Some("string") => diags.push(
-                        m.error(format!("scale {arg} `{path}` must point at a string field")),
-                    ),
+                    Ok(node) if integer && node.ty() != Some("integer") => {
+                        diags.push(m.error(format!("scale {arg} `{path}` must point at an integer field")))
+                    }
+                    Ok(node) if !integer && node.ty() != Some("string") => {
+                        diags.push(m.error(format!("scale {arg} `{path}` must point at a string field")))
+                    }
                     Ok(_) => {}
                     Err(e) => diags.push(m.error(format!("scale {arg}: {e}"))),
                 }
@@ -399,12 +371,8 @@ fn version_object(
             }
         }
         if let Some(p) = m.arg("priority") {
-            if p.as_i64()
-                .is_none_or(|p| !(0..=i32::MAX as i64).contains(&p))
-            {
-                diags.push(m.error(format!(
-                    "printcolumn priority {p} must be a non-negative int32"
-                )));
+            if p.as_i64().is_none_or(|p| !(0..=i32::MAX as i64).contains(&p)) {
+                diags.push(m.error(format!("printcolumn priority {p} must be a non-negative int32")));
             }
             c.insert("priority".into(), p.clone());
         }
@@ -418,14 +386,12 @@ fn version_object(
     for m in v.markers_of(Id::SelectableField) {
         let path = m.str("JSONPath").unwrap_or_default();
         match resolve_json_path(schema, path) {
-            Ok(node) if !matches!(node.ty(), Some("string" | "integer" | "boolean")) => {
-                diags.push(m.error(format!(
-                    "selectable field `{path}` must be a string, integer or boolean field"
-                )))
-            }
-            Ok(_) if path.contains('[') => diags.push(m.error(format!(
-                "selectable field `{path}` must not go through a list"
+            Ok(node) if !matches!(node.ty(), Some("string" | "integer" | "boolean")) => diags.push(m.error(format!(
+                "selectable field `{path}` must be a string, integer or boolean field"
             ))),
+            Ok(_) if path.contains('[') => {
+                diags.push(m.error(format!("selectable field `{path}` must not go through a list")))
+            }
             Ok(_) => {}
             Err(e) => diags.push(m.error(format!("selectable field: {e}"))),
         }

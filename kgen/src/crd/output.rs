@@ -39,9 +39,7 @@ impl Serialize for Sorted<'_> {
 pub fn render(crd: &Crd, header: &str, max_desc_len: Option<usize>) -> String {
     let mut value = crd.value.clone();
     if let Some(n) = max_desc_len
-        && let Some(versions) = value
-            .pointer_mut("/spec/versions")
-            .and_then(Value::as_array_mut)
+        && let Some(versions) = value.pointer_mut("/spec/versions").and_then(Value::as_array_mut)
     {
         for v in versions {
             if let Some(schema) = v.pointer_mut("/schema/openAPIV3Schema") {
@@ -77,9 +75,7 @@ pub fn shorten_descriptions(node: &mut Value, max: usize) {
         }
     }
     if let Some(Value::Object(props)) = map.get_mut("properties") {
-        props
-            .values_mut()
-            .for_each(|p| shorten_descriptions(p, max));
+        props.values_mut().for_each(|p| shorten_descriptions(p, max));
     }
     for key in ["items", "additionalProperties"] {
         if let Some(child) = map.get_mut(key) {
@@ -131,10 +127,7 @@ mod tests {
     fn shortening_skips_property_names() {
         let mut s = json!({"description": "Long text here.", "properties": {"description": {"type": "string", "description": "x y z"}}});
         shorten_descriptions(&mut s, 0);
-        assert_eq!(
-            s,
-            json!({"properties": {"description": {"type": "string"}}})
-        );
+        assert_eq!(s, json!({"properties": {"description": {"type": "string"}}}));
     }
 
     #[test]
@@ -151,9 +144,6 @@ mod tests {
         let a = y.find("apiVersion").unwrap();
         let s = y.find("spec").unwrap();
         assert!(a < s);
-        assert!(
-            y.find("alpha: x").unwrap() < y.find("zeta: true").unwrap(),
-            "{y}"
-        );
+        assert!(y.find("alpha: x").unwrap() < y.find("zeta: true").unwrap(), "{y}");
     }
 }

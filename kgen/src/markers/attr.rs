@@ -49,19 +49,13 @@ pub fn is_kgen_attr(attr: &syn::Attribute) -> bool {
 }
 
 /// Parses one `#[kgen(...)]` attribute; `file` is only used to record marker locations.
-pub fn parse_kgen_attr(
-    attr: &syn::Attribute,
-    file: &Arc<PathBuf>,
-) -> (Vec<Marker>, Vec<AttrError>) {
+pub fn parse_kgen_attr(attr: &syn::Attribute, file: &Arc<PathBuf>) -> (Vec<Marker>, Vec<AttrError>) {
     let mut markers = Vec::new();
     let mut errors = Vec::new();
     let list = match &attr.meta {
         syn::Meta::List(list) => list,
         other => {
-            errors.push(AttrError::new(
-                other.span(),
-                "expected `#[kgen(marker, ...)]`",
-            ));
+            errors.push(AttrError::new(other.span(), "expected `#[kgen(marker, ...)]`"));
             return (markers, errors);
         }
     };
@@ -211,24 +205,18 @@ fn parse_arg(
     let Some(a) = defs.iter().find(|a| a.attr == name) else {
         let mut err = AttrError::new(
             span,
-            format!(
-                "unknown argument `{name}` for `{}`",
-                def.attr.unwrap_or(def.name)
-            ),
+            format!("unknown argument `{name}` for `{}`", def.attr.unwrap_or(def.name)),
         );
         let names: Vec<&str> = defs.iter().map(|a| a.attr).collect();
-        err.help = Some(
-            match super::registry::closest(&name, names.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => format!("expected one of {}", names.join(", ")),
-            },
-        );
+        err.help = Some(match super::registry::closest(&name, names.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!("expected one of {}", names.join(", ")),
+        });
         errors.push(err);
         skip_rest(&arg);
         return;
     };
-    let expr = if a.ty == ArgType::Bool && (arg.input.is_empty() || arg.input.peek(syn::Token![,]))
-    {
+    let expr = if a.ty == ArgType::Bool && (arg.input.is_empty() || arg.input.peek(syn::Token![,])) {
         // `optional_old_self` alone means true.
         Expr::Lit(ExprLit {
             attrs: vec![],
@@ -240,10 +228,7 @@ fn parse_arg(
             Err(_) => {
                 errors.push(AttrError::new(
                     span,
-                    format!(
-                        "argument `{name}` needs a value: `{name} = <{}>`",
-                        a.ty.describe()
-                    ),
+                    format!("argument `{name}` needs a value: `{name} = <{}>`", a.ty.describe()),
                 ));
                 skip_rest(&arg);
                 return;
@@ -253,10 +238,7 @@ fn parse_arg(
     match expr_value(&expr, a.ty) {
         Ok(v) => {
             if args.insert(a.name, v).is_some() {
-                errors.push(AttrError::new(
-                    span,
-                    format!("argument `{name}` given twice"),
-                ));
+                errors.push(AttrError::new(span, format!("argument `{name}` given twice")));
             }
         }
         Err(e) => errors.push(e),
@@ -297,9 +279,7 @@ fn expr_json(expr: &Expr) -> Result<Value, AttrError> {
                 .or_else(|_| i.base10_parse::<u64>().map(|v| Value::Number(v.into())))
                 .map_err(|e| AttrError::new(i.span(), e.to_string())),
             Lit::Float(f) => {
-                let v: f64 = f
-                    .base10_parse()
-                    .map_err(|e| AttrError::new(f.span(), e.to_string()))?;
+                let v: f64 = f.base10_parse().map_err(|e| AttrError::new(f.span(), e.to_string()))?;
                 Number::from_f64(v)
                     .map(Value::Number)
                     .ok_or_else(|| AttrError::new(f.span(), "not a finite number"))
@@ -370,11 +350,7 @@ pub fn check_value(v: Value, ty: ArgType) -> Result<Value, String> {
             Value::String(s) if words.contains(&s.as_str()) => Ok(v),
             other => Err(format!(
                 "expected one of {}, found {}",
-                words
-                    .iter()
-                    .map(|w| format!("\"{w}\""))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", "),
                 found(other)
             )),
         },
@@ -388,10 +364,7 @@ pub fn check_value(v: Value, ty: ArgType) -> Result<Value, String> {
         },
         ArgType::AnyList => match v {
             Value::Array(_) => Ok(v),
-            other => Err(format!(
-                "expected a list like [\"a\", \"b\"], found {}",
-                found(&other)
-            )),
+            other => Err(format!("expected a list like [\"a\", \"b\"], found {}", found(&other))),
         },
         ArgType::Any | ArgType::Json => Ok(v),
     }
@@ -455,10 +428,7 @@ mod tests {
         let (_, e) = parse(r#"#[kgen(max_length = "3")]"#);
         assert!(e[0].message.contains("expected an integer"), "{:?}", e[0]);
         let (_, e) = parse(r#"#[kgen(printcolumn(name = "A", type = "date"))]"#);
-        assert!(
-            e[0].message
-                .contains("missing required argument `json_path`")
-        );
+        assert!(e[0].message.contains("missing required argument `json_path`"));
         let (_, e) = parse(r#"#[kgen(printcolumn(name = "A", type = "dat", json_path = ".x"))]"#);
         assert!(e[0].message.contains("expected one of"));
         let (m, e) = parse(r#"#[kgen(bogus = 1, minimum = 1)]"#);

@@ -236,10 +236,7 @@ impl<'a> Scanner<'a> {
                         .find(|w| w.eq_ignore_ascii_case(&word))
                         .map(|w| format!(" (did you mean `{w}`?)"))
                         .unwrap_or_default();
-                    self.err(format!(
-                        "expected one of {}, found `{word}`{hint}",
-                        words.join(", ")
-                    ))
+                    self.err(format!("expected one of {}, found `{word}`{hint}", words.join(", ")))
                 }
             }
             ArgType::StringList => self.list(ArgType::String, ctx),
@@ -294,10 +291,7 @@ impl<'a> Scanner<'a> {
                     Some('}') => break,
                     _ => {
                         self.pos = self.pos.saturating_sub(1);
-                        return self.err(format!(
-                            "expected `,` or `}}` in a list, found {}",
-                            self.found()
-                        ));
+                        return self.err(format!("expected `,` or `}}` in a list, found {}", self.found()));
                     }
                 }
             }
@@ -314,10 +308,7 @@ impl<'a> Scanner<'a> {
             break;
         }
         if ctx == Context::Whole && !self.at_end() {
-            return self.err(format!(
-                "expected `;` between list items, found {}",
-                self.found()
-            ));
+            return self.err(format!("expected `;` between list items, found {}", self.found()));
         }
         Ok(Value::Array(items))
     }
@@ -509,10 +500,7 @@ impl<'a> Scanner<'a> {
         loop {
             let key = self.string(Context::MapKey)?;
             if !self.eat(':') {
-                return self.err(format!(
-                    "expected `:` after map key `{key}`, found {}",
-                    self.found()
-                ));
+                return self.err(format!("expected `:` after map key `{key}`, found {}", self.found()));
             }
             let value = self.any(Context::MapValue)?;
             map.insert(key, value);
@@ -522,10 +510,7 @@ impl<'a> Scanner<'a> {
                 Some('}') => break,
                 _ => {
                     self.pos = self.pos.saturating_sub(1);
-                    return self.err(format!(
-                        "expected `,` or `}}` in a map, found {}",
-                        self.found()
-                    ));
+                    return self.err(format!("expected `,` or `}}` in a map, found {}", self.found()));
                 }
             }
         }
@@ -544,16 +529,10 @@ mod tests {
 
     #[test]
     fn strings_in_every_spelling() {
-        assert_eq!(
-            whole(r#""a\"b\n""#, ArgType::String).unwrap(),
-            json!("a\"b\n")
-        );
+        assert_eq!(whole(r#""a\"b\n""#, ArgType::String).unwrap(), json!("a\"b\n"));
         assert_eq!(whole(r"`^\d+$`", ArgType::String).unwrap(), json!(r"^\d+$"));
         assert_eq!(whole("'x y'", ArgType::String).unwrap(), json!("x y"));
-        assert_eq!(
-            whole("kgen.dev", ArgType::String).unwrap(),
-            json!("kgen.dev")
-        );
+        assert_eq!(whole("kgen.dev", ArgType::String).unwrap(), json!("kgen.dev"));
         assert!(
             whole(r#""\d""#, ArgType::String)
                 .unwrap_err()
@@ -588,24 +567,15 @@ mod tests {
             whole("{a,b, \"c d\"}", ArgType::StringList).unwrap(),
             json!(["a", "b", "c d"])
         );
-        assert_eq!(
-            whole("a;b;c", ArgType::StringList).unwrap(),
-            json!(["a", "b", "c"])
-        );
-        assert_eq!(
-            whole("1;2;x", ArgType::AnyList).unwrap(),
-            json!([1, 2, "x"])
-        );
+        assert_eq!(whole("a;b;c", ArgType::StringList).unwrap(), json!(["a", "b", "c"]));
+        assert_eq!(whole("1;2;x", ArgType::AnyList).unwrap(), json!([1, 2, "x"]));
         assert_eq!(whole("{}", ArgType::AnyList).unwrap(), json!([]));
     }
 
     #[test]
     fn any_values_guess_their_type() {
         assert_eq!(whole("100Mi", ArgType::Any).unwrap(), json!("100Mi"));
-        assert_eq!(
-            whole("2024-01-15", ArgType::Any).unwrap(),
-            json!("2024-01-15")
-        );
+        assert_eq!(whole("2024-01-15", ArgType::Any).unwrap(), json!("2024-01-15"));
         assert_eq!(whole("3", ArgType::Any).unwrap(), json!(3));
         assert_eq!(whole("true", ArgType::Any).unwrap(), json!(true));
         assert_eq!(
@@ -613,10 +583,7 @@ mod tests {
             json!({"a": 1, "b": {"c": "x"}})
         );
         assert_eq!(whole("{1,2}", ArgType::Any).unwrap(), json!([1, 2]));
-        assert_eq!(
-            whole("{\"k\": \"v\"}", ArgType::Any).unwrap(),
-            json!({"k": "v"})
-        );
+        assert_eq!(whole("{\"k\": \"v\"}", ArgType::Any).unwrap(), json!({"k": "v"}));
     }
 
     #[test]
@@ -630,10 +597,7 @@ mod tests {
 
     #[test]
     fn json_and_word_sets() {
-        assert_eq!(
-            whole(r#"{"a": [1, 2]}"#, ArgType::Json).unwrap(),
-            json!({"a": [1, 2]})
-        );
+        assert_eq!(whole(r#"{"a": [1, 2]}"#, ArgType::Json).unwrap(), json!({"a": [1, 2]}));
         assert!(whole("{a: 1}", ArgType::Json).is_err());
         const W: &[&str] = &["atomic", "set", "map"];
         assert_eq!(whole("set", ArgType::OneOf(W)).unwrap(), json!("set"));
@@ -643,10 +607,7 @@ mod tests {
                 .message
                 .contains("did you mean `set`")
         );
-        assert_eq!(
-            whole("a, b", ArgType::CommaList).unwrap(),
-            json!(["a", "b"])
-        );
+        assert_eq!(whole("a, b", ArgType::CommaList).unwrap(), json!(["a", "b"]));
     }
 
     #[test]

@@ -64,10 +64,7 @@ pub fn text(filter: Option<&str>) -> String {
     let mut out = String::new();
     for def in Registry::global().defs() {
         if let Some(f) = filter
-            && !def
-                .name
-                .to_ascii_lowercase()
-                .contains(&f.to_ascii_lowercase())
+            && !def.name.to_ascii_lowercase().contains(&f.to_ascii_lowercase())
         {
             continue;
         }
@@ -95,11 +92,7 @@ pub fn text(filter: Option<&str>) -> String {
                     )
                 }
             };
-            let form = if def.items {
-                format!("items({form})")
-            } else {
-                form
-            };
+            let form = if def.items { format!("items({form})") } else { form };
             out.push_str(&format!("    attribute: #[kgen({form})]\n"));
         }
     }

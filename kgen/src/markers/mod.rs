@@ -97,11 +97,7 @@ impl Marker {
         match self.args.get(name) {
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                })
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
                 .collect(),
             Some(Value::String(s)) => vec![s.clone()],
             _ => Vec::new(),

@@ -28,12 +28,7 @@ pub fn parse_doc_marker(text: &str, location: &Location) -> DocLine {
     };
     let reg = Registry::global();
     if let Some(def) = reg.by_name(name) {
-        return finish(
-            def,
-            rest.map(|r| (r.to_string(), rest_offset)),
-            location,
-            text,
-        );
+        return finish(def, rest.map(|r| (r.to_string(), rest_offset)), location, text);
     }
     // controller-gen's rule: the last colon segment may be the first argument's name
     // (`+kubebuilder:printcolumn:name="Age",...`).
@@ -61,12 +56,7 @@ pub fn parse_doc_marker(text: &str, location: &Location) -> DocLine {
     DocLine::Invalid(d)
 }
 
-fn finish(
-    def: &'static MarkerDef,
-    rest: Option<(String, usize)>,
-    location: &Location,
-    text: &str,
-) -> DocLine {
+fn finish(def: &'static MarkerDef, rest: Option<(String, usize)>, location: &Location, text: &str) -> DocLine {
     match parse_args(def, rest.as_ref().map(|(r, o)| (r.as_str(), *o))) {
         Ok(args) => DocLine::Marker(Marker {
             def,
@@ -85,10 +75,7 @@ fn finish(
 }
 
 /// Parses the text after the name (and its offset from the `+`) by the definition's shape.
-fn parse_args(
-    def: &MarkerDef,
-    rest: Option<(&str, usize)>,
-) -> Result<BTreeMap<&'static str, Value>, (usize, String)> {
+fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&'static str, Value>, (usize, String)> {
     let mut args = BTreeMap::new();
     let at = |offset: usize, e: GrammarError| (offset + e.offset, e.message);
     match def.shape {
@@ -96,24 +83,15 @@ fn parse_args(
             None => {}
             Some((r, _)) if r.trim() == "true" => {}
             Some((r, o)) => {
-                return Err((
-                    o,
-                    format!("`+{}` takes no value, found `={}`", def.name, r.trim()),
-                ));
+                return Err((o, format!("`+{}` takes no value, found `={}`", def.name, r.trim())));
             }
         },
         Shape::Value(ty) => {
-            let (r, o) = rest.ok_or((
-                0,
-                format!("`+{}` needs a value ({})", def.name, ty.describe()),
-            ))?;
+            let (r, o) = rest.ok_or((0, format!("`+{}` needs a value ({})", def.name, ty.describe())))?;
             let v = Scanner::new(r).whole_value(ty).map_err(|e| at(o, e))?;
             args.insert("", v);
         }
-        Shape::Args {
-            args: defs,
-            positional,
-        } => {
+        Shape::Args { args: defs, positional } => {
             if let Some((r, o)) = rest {
                 let mut s = Scanner::new(r);
                 let mut first = true;
@@ -139,10 +117,7 @@ fn parse_args(
                             if !s.eat(',') {
                                 s.skip_ws();
                                 if !s.at_end() {
-                                    return Err((
-                                        o + s.offset(),
-                                        format!("expected `,`, found {}", s.found()),
-                                    ));
+                                    return Err((o + s.offset(), format!("expected `,`, found {}", s.found())));
                                 }
                             }
                             continue;
@@ -225,28 +200,19 @@ mod tests {
 
     #[test]
     fn printcolumn_with_first_argument_in_the_name() {
-        let m = marker(
-            r#"+kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp""#,
-        );
+        let m = marker(r#"+kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp""#);
         assert_eq!(m.id(), Id::PrintColumn);
         assert_eq!(m.str("name"), Some("Age"));
         assert_eq!(m.str("type"), Some("date"));
         assert_eq!(m.str("JSONPath"), Some(".metadata.creationTimestamp"));
-        let m =
-            marker(r#"+kubebuilder:printcolumn:JSONPath=".spec.x",name=X,type=string,priority=1"#);
+        let m = marker(r#"+kubebuilder:printcolumn:JSONPath=".spec.x",name=X,type=string,priority=1"#);
         assert_eq!(m.arg("priority"), Some(&json!(1)));
     }
 
     #[test]
     fn flags_values_and_lists() {
-        assert_eq!(
-            marker("+kubebuilder:subresource:status").id(),
-            Id::SubresourceStatus
-        );
-        assert_eq!(
-            marker("+kubebuilder:validation:Minimum=-3").value(),
-            &json!(-3)
-        );
+        assert_eq!(marker("+kubebuilder:subresource:status").id(), Id::SubresourceStatus);
+        assert_eq!(marker("+kubebuilder:validation:Minimum=-3").value(), &json!(-3));
         assert_eq!(
             marker("+kubebuilder:validation:Enum=Pending;Running").value(),
             &json!(["Pending", "Running"])
@@ -271,9 +237,8 @@ mod tests {
 
     #[test]
     fn xvalidation_with_escapes() {
-        let m = marker(
-            r#"+kubebuilder:validation:XValidation:rule="self.a == oldSelf.a",message="a is \"immutable\"""#,
-        );
+        let m =
+            marker(r#"+kubebuilder:validation:XValidation:rule="self.a == oldSelf.a",message="a is \"immutable\"""#);
         assert_eq!(m.str("rule"), Some("self.a == oldSelf.a"));
         assert_eq!(m.str("message"), Some("a is \"immutable\""));
     }
@@ -290,10 +255,7 @@ mod tests {
             "{d}"
         );
         let d = invalid(r#"+kubebuilder:printcolumn:name="A",type=date"#);
-        assert!(
-            d.message.contains("missing required argument `JSONPath`"),
-            "{d}"
-        );
+        assert!(d.message.contains("missing required argument `JSONPath`"), "{d}");
         let d = invalid("+kubebuilder:validation:MaxLength=ten");
         assert!(d.message.contains("expected an integer"), "{d}");
         assert_eq!(

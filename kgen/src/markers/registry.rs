@@ -164,11 +164,7 @@ impl Registry {
                     by_attr.entry((attr, def.items)).or_insert(def);
                 }
             }
-            Registry {
-                defs,
-                by_name,
-                by_attr,
-            }
+            Registry { defs, by_name, by_attr }
         })
     }
 
@@ -193,9 +189,7 @@ impl Registry {
             if p.ends_with(':') {
                 name.starts_with(p)
             } else {
-                name == *p
-                    || name.starts_with(&format!("{p}:"))
-                    || name.starts_with(&format!("{p}="))
+                name == *p || name.starts_with(&format!("{p}:")) || name.starts_with(&format!("{p}="))
             }
         })
     }
@@ -203,11 +197,7 @@ impl Registry {
     /// The closest registered doc-comment name, for "did you mean".
     pub fn suggest_name(&self, name: &str) -> Option<&'static str> {
         let lower = name.to_ascii_lowercase();
-        if let Some(def) = self
-            .defs
-            .iter()
-            .find(|d| d.name.to_ascii_lowercase() == lower)
-        {
+        if let Some(def) = self.defs.iter().find(|d| d.name.to_ascii_lowercase() == lower) {
             return Some(def.name);
         }
         closest(name, self.defs.iter().map(|d| d.name))

@@ -54,12 +54,7 @@ pub fn client_specs(api: &Api, diags: &mut Diagnostics) -> Vec<ClientSpec> {
     out
 }
 
-fn client_spec(
-    api: &Api,
-    index: usize,
-    kind: &Kind,
-    diags: &mut Diagnostics,
-) -> Option<ClientSpec> {
+fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) -> Option<ClientSpec> {
     let def = api.ty(kind.type_id);
     let client_markers: Vec<&Marker> = def
         .markers
@@ -79,11 +74,7 @@ fn client_spec(
         .collect();
     if def.marker(Id::Genclient).is_none() {
         for m in client_markers {
-            diags.push(m.error(format!(
-                "{} needs +genclient on {}",
-                m.display_name(),
-                def.name
-            )));
+            diags.push(m.error(format!("{} needs +genclient on {}", m.display_name(), def.name)));
         }
         return None;
     }
@@ -99,10 +90,7 @@ fn client_spec(
             .with_help("add +kubebuilder:resource:scope=Cluster, or drop +genclient:nonNamespaced"),
         );
     }
-    let has_status = def
-        .fields()
-        .iter()
-        .any(|f| f.json_name == "status" && !f.is_skipped());
+    let has_status = def.fields().iter().any(|f| f.json_name == "status" && !f.is_skipped());
     let mut verbs: BTreeSet<&'static str> = VERBS.iter().copied().collect();
     let mut check_verbs = |m: &Marker| -> BTreeSet<&'static str> {
         let mut set = BTreeSet::new();
@@ -160,23 +148,12 @@ fn client_spec(
             input: m.str("input").map(String::from),
             result: m.str("result").map(String::from),
         };
-        if !method
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            || !method
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        if !method.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            || !method.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            diags.push(m.error(format!(
-                "+genclient:method name `{}` is not an identifier",
-                method.name
-            )));
+            diags.push(m.error(format!("+genclient:method name `{}` is not an identifier", method.name)));
         }
-        if method.input.is_some() && !matches!(method.verb.as_str(), "create" | "update" | "apply")
-        {
+        if method.input.is_some() && !matches!(method.verb.as_str(), "create" | "update" | "apply") {
             diags.push(m.error(format!(
                 "+genclient:method {}: `input` is only allowed with create, update or apply",
                 method.name
@@ -190,10 +167,7 @@ fn client_spec(
             )));
         }
         if methods.iter().any(|x| x.name == method.name) {
-            diags.push(m.error(format!(
-                "+genclient:method {} is declared twice",
-                method.name
-            )));
+            diags.push(m.error(format!("+genclient:method {} is declared twice", method.name)));
         }
         methods.push(method);
     }

@@ -34,14 +34,7 @@ pub enum Known {
 }
 
 /// Crates whose types kgen may know, by their first path segment.
-const KNOWN_CRATES: &[&str] = &[
-    "k8s_openapi",
-    "kube",
-    "kube_core",
-    "serde_json",
-    "jiff",
-    "chrono",
-];
+const KNOWN_CRATES: &[&str] = &["k8s_openapi", "kube", "kube_core", "serde_json", "jiff", "chrono"];
 
 impl Known {
     /// Identifies a known type from its full path (`k8s_openapi::...::ObjectMeta`), or from a bare name
@@ -90,23 +83,12 @@ mod tests {
     #[test]
     fn identifies_by_path() {
         assert_eq!(
-            Known::from_path(&p(
-                "k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta"
-            )),
+            Known::from_path(&p("k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta")),
             Some(Known::ObjectMeta)
         );
-        assert_eq!(
-            Known::from_path(&p("kube::api::ObjectMeta")),
-            Some(Known::ObjectMeta)
-        );
-        assert_eq!(
-            Known::from_path(&p("serde_json::Value")),
-            Some(Known::JsonValue)
-        );
+        assert_eq!(Known::from_path(&p("kube::api::ObjectMeta")), Some(Known::ObjectMeta));
+        assert_eq!(Known::from_path(&p("serde_json::Value")), Some(Known::JsonValue));
         assert_eq!(Known::from_path(&p("other::Value")), None);
-        assert_eq!(
-            Known::from_path(&p("k8s_openapi::api::core::v1::PodSpec")),
-            None
-        );
+        assert_eq!(Known::from_path(&p("k8s_openapi::api::core::v1::PodSpec")), None);
     }
 }

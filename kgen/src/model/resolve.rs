@@ -79,30 +79,16 @@ pub struct Resolver<'a> {
 
 impl Resolver<'_> {
     /// Resolves `ty` written in `module` of `file`; problems are reported and give [`TypeRef::Error`].
-    pub fn resolve(
-        &self,
-        ty: &syn::Type,
-        module: &[String],
-        file: &Arc<PathBuf>,
-        diags: &mut Diagnostics,
-    ) -> TypeRef {
+    pub fn resolve(&self, ty: &syn::Type, module: &[String], file: &Arc<PathBuf>, diags: &mut Diagnostics) -> TypeRef {
         let loc = Location::from_span(file, ty.span());
         match ty {
             syn::Type::Paren(p) => self.resolve(&p.elem, module, file, diags),
             syn::Type::Group(g) => self.resolve(&g.elem, module, file, diags),
             syn::Type::Reference(r) => self.resolve(&r.elem, module, file, diags),
-            syn::Type::Array(a) => {
-                TypeRef::List(Box::new(self.resolve(&a.elem, module, file, diags)))
-            }
-            syn::Type::Slice(s) => {
-                TypeRef::List(Box::new(self.resolve(&s.elem, module, file, diags)))
-            }
-            syn::Type::Path(p) if p.qself.is_none() => {
-                self.resolve_path(&p.path, module, file, loc, diags)
-            }
-            syn::Type::Tuple(t) if t.elems.is_empty() => {
-                err(diags, loc, "the unit type `()` has no schema".into())
-            }
+            syn::Type::Array(a) => TypeRef::List(Box::new(self.resolve(&a.elem, module, file, diags))),
+            syn::Type::Slice(s) => TypeRef::List(Box::new(self.resolve(&s.elem, module, file, diags))),
+            syn::Type::Path(p) if p.qself.is_none() => self.resolve_path(&p.path, module, file, loc, diags),
+            syn::Type::Tuple(t) if t.elems.is_empty() => err(diags, loc, "the unit type `()` has no schema".into()),
             other => err(
                 diags,
                 loc,
@@ -206,9 +192,7 @@ impl Resolver<'_> {
                 let mut full = g.clone();
                 full.push(first.to_string());
                 match self.lookup(&full, module, depth + 1) {
-                    Some(Target::Local(p)) | Some(Target::Crate(p))
-                        if self.find_local(&p).is_some() =>
-                    {
+                    Some(Target::Local(p)) | Some(Target::Crate(p)) if self.find_local(&p).is_some() => {
                         return Some(Target::Local(self.local_path(&p)));
                     }
                     Some(Target::External(p)) if Known::from_path(&p).is_some() => {
@@ -272,8 +256,7 @@ impl Resolver<'_> {
         // A re-export: `pub use types::*;` or `pub use types::Foo;` in that module.
         if let Some(scope) = self.scopes.get(module) {
             if let Some(target) = scope.uses.get(name)
-                && let Some(Target::Local(q)) | Some(Target::Crate(q)) =
-                    self.lookup(target, module, 1)
+                && let Some(Target::Local(q)) | Some(Target::Crate(q)) = self.lookup(target, module, 1)
                 && q != p
             {
                 return self.find_module(&q);
@@ -281,8 +264,7 @@ impl Resolver<'_> {
             for g in &scope.globs {
                 let mut full = g.clone();
                 full.push(name.clone());
-                if let Some(Target::Local(q)) | Some(Target::Crate(q)) =
-                    self.lookup(&full, module, 1)
+                if let Some(Target::Local(q)) | Some(Target::Crate(q)) = self.lookup(&full, module, 1)
                     && q != p
                     && let Some(found) = self.find_module(&q)
                 {
@@ -312,8 +294,7 @@ impl Resolver<'_> {
             return TypeRef::Known(k);
         }
         let last = p.last().map(String::as_str).unwrap_or("");
-        let std_like =
-            p.len() == 1 || matches!(p[0].as_str(), "std" | "alloc" | "core" | "indexmap");
+        let std_like = p.len() == 1 || matches!(p[0].as_str(), "std" | "alloc" | "core" | "indexmap");
         if !std_like {
             let hint = if Known::is_known_crate(&p[0]) {
                 "kgen knows ObjectMeta, Time, MicroTime, Quantity, IntOrString, Condition, LabelSelector, \
@@ -362,12 +343,8 @@ impl Resolver<'_> {
             "f32" => TypeRef::Number { double: false },
             "f64" => TypeRef::Number { double: true },
             "Option" if need(1, diags) => TypeRef::Option(Box::new(arg(0, diags))),
-            "Vec" | "VecDeque" | "LinkedList" if need(1, diags) => {
-                TypeRef::List(Box::new(arg(0, diags)))
-            }
-            "BTreeSet" | "HashSet" | "IndexSet" if !args.is_empty() => {
-                TypeRef::Set(Box::new(arg(0, diags)))
-            }
+            "Vec" | "VecDeque" | "LinkedList" if need(1, diags) => TypeRef::List(Box::new(arg(0, diags))),
+            "BTreeSet" | "HashSet" | "IndexSet" if !args.is_empty() => TypeRef::Set(Box::new(arg(0, diags))),
             "Box" | "Arc" | "Rc" | "Cow" if !args.is_empty() => arg(args.len() - 1, diags),
             "BTreeMap" | "HashMap" | "IndexMap" if args.len() >= 2 => {
                 let key = arg(0, diags);

@@ -98,15 +98,9 @@ impl RenameRule {
                 }
                 out
             }
-            RenameRule::ScreamingSnake => RenameRule::Snake
-                .apply_to_variant(variant)
-                .to_ascii_uppercase(),
-            RenameRule::Kebab => RenameRule::Snake
-                .apply_to_variant(variant)
-                .replace('_', "-"),
-            RenameRule::ScreamingKebab => RenameRule::Kebab
-                .apply_to_variant(variant)
-                .to_ascii_uppercase(),
+            RenameRule::ScreamingSnake => RenameRule::Snake.apply_to_variant(variant).to_ascii_uppercase(),
+            RenameRule::Kebab => RenameRule::Snake.apply_to_variant(variant).replace('_', "-"),
+            RenameRule::ScreamingKebab => RenameRule::Kebab.apply_to_variant(variant).to_ascii_uppercase(),
         }
     }
 }
@@ -160,9 +154,7 @@ fn serde_attrs(attrs: &[syn::Attribute]) -> impl Iterator<Item = &syn::Attribute
 fn lit_str(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<String> {
     let expr: Expr = meta.value()?.parse()?;
     match expr {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Ok(s.value()),
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.value()),
         other => Err(syn::Error::new(other.span(), "expected a string literal")),
     }
 }
@@ -211,11 +203,7 @@ fn report(file: &Arc<PathBuf>, e: syn::Error, diags: &mut Diagnostics) {
 }
 
 /// Reads container attributes.
-pub fn container(
-    attrs: &[syn::Attribute],
-    file: &Arc<PathBuf>,
-    diags: &mut Diagnostics,
-) -> ContainerSerde {
+pub fn container(attrs: &[syn::Attribute], file: &Arc<PathBuf>, diags: &mut Diagnostics) -> ContainerSerde {
     let mut out = ContainerSerde::default();
     for attr in serde_attrs(attrs) {
         let r = attr.parse_nested_meta(|meta| {
@@ -226,8 +214,7 @@ pub fn container(
                     // rename_all(serialize = "...", deserialize = "...")
                     rename_value(meta)?
                 };
-                RenameRule::parse(&s)
-                    .ok_or_else(|| meta.error(format!("unknown rename rule `{s}`")))
+                RenameRule::parse(&s).ok_or_else(|| meta.error(format!("unknown rename rule `{s}`")))
             };
             if meta.path.is_ident("rename_all") {
                 out.rename_all = Some(rule(&meta)?);

@@ -73,8 +73,7 @@ impl<'a> SchemaBuilder<'a> {
             },
         );
         // The API server owns ObjectMeta's schema; controller-gen writes `type: object` only.
-        s.properties
-            .insert("metadata".into(), Schema::typed("object"));
+        s.properties.insert("metadata".into(), Schema::typed("object"));
         s.required
             .retain(|r| r != "apiVersion" && r != "kind" && r != "metadata");
         if s.description.is_none() && !def.description.is_empty() {
@@ -126,8 +125,7 @@ impl<'a> SchemaBuilder<'a> {
             TypeBody::DataEnum(_) => self.data_enum_schema(def),
             TypeBody::Unsupported(reason) => {
                 if self.reported.insert(id) {
-                    self.diags
-                        .push(Diagnostic::error(def.location.clone(), reason.clone()));
+                    self.diags.push(Diagnostic::error(def.location.clone(), reason.clone()));
                 }
                 Schema::typed("object")
             }
@@ -158,7 +156,11 @@ impl<'a> SchemaBuilder<'a> {
         match t {
             TypeRef::Bool => Schema::typed("boolean"),
             TypeRef::String => Schema::typed("string"),
-            TypeRef::Integer { format, unsigned, nonzero } => {
+            TypeRef::Integer {
+                format,
+                unsigned,
+                nonzero,
+            } => {
                 let mut s = Schema::typed("integer");
                 s.format = Some(match format {
                     IntFormat::Int32 => "int32".into(),
@@ -212,10 +214,7 @@ impl<'a> SchemaBuilder<'a> {
 
     fn struct_schema(&mut self, def: &TypeDef, fields: &[Field]) -> Schema {
         let mut s = Schema::typed("object");
-        let default_optional = def
-            .gv
-            .map(|g| self.api.gv(g).default_optional)
-            .unwrap_or(false);
+        let default_optional = def.gv.map(|g| self.api.gv(g).default_optional).unwrap_or(false);
         for f in fields.iter().filter(|f| !f.is_skipped()) {
             if f.serde.flatten {
                 self.flatten_into(&mut s, f, def);
@@ -234,16 +233,15 @@ impl<'a> SchemaBuilder<'a> {
                         m.location.clone(),
                         format!("field `{}` is required, so its default never applies", f.json_name),
                     )
-                    .with_help("make it optional (Option<T>, #[serde(default)] or +optional) for the API server to default it"),
+                    .with_help(
+                        "make it optional (Option<T>, #[serde(default)] or +optional) for the API server to default it",
+                    ),
                 );
             }
             if f.marker(Id::Immutable).is_some() && !required {
                 // The field rule only runs when both values exist, so removing the value needs a parent rule.
                 s.validations.push(Rule {
-                    rule: format!(
-                        "!has(oldSelf.{0}) || has(self.{0})",
-                        cel_field(&f.json_name)
-                    ),
+                    rule: format!("!has(oldSelf.{0}) || has(self.{0})", cel_field(&f.json_name)),
                     message: Some(format!("{} cannot be removed once set", f.json_name)),
                     origin: Some(f.location.clone()),
                     ..Default::default()
@@ -252,10 +250,7 @@ impl<'a> SchemaBuilder<'a> {
             if s.properties.insert(f.json_name.clone(), fs).is_some() {
                 self.diags.push(Diagnostic::error(
                     f.location.clone(),
-                    format!(
-                        "two fields of `{}` are named `{}` in JSON",
-                        def.name, f.json_name
-                    ),
+                    format!("two fields of `{}` are named `{}` in JSON", def.name, f.json_name),
                 ));
             }
         }
@@ -275,10 +270,7 @@ impl<'a> SchemaBuilder<'a> {
         if inner.ty() != Some("object") {
             self.diags.push(Diagnostic::error(
                 f.location.clone(),
-                format!(
-                    "#[serde(flatten)] field `{}` must be a struct or a map",
-                    f.rust_name
-                ),
+                format!("#[serde(flatten)] field `{}` must be a struct or a map", f.rust_name),
             ));
             return;
         }
@@ -383,13 +375,7 @@ impl<'a> SchemaBuilder<'a> {
         let _ = on_field;
     }
 
-    fn apply_one(
-        &mut self,
-        s: &mut Schema,
-        m: &Marker,
-        what: &str,
-        kubebuilder_default: &mut bool,
-    ) {
+    fn apply_one(&mut self, s: &mut Schema, m: &Marker, what: &str, kubebuilder_default: &mut bool) {
         let v = m.value().clone();
         let origin = m.location.clone();
         let set = |s: &mut Schema, keyword: &'static str| {
@@ -504,7 +490,12 @@ impl<'a> SchemaBuilder<'a> {
                     s.items = None;
                 }
                 if s.ty() == Some("array") && s.items.is_none() {
-                    self.diags.push(m.error(format!("+kubebuilder:validation:Type=array on `{what}` leaves its items undescribed")).with_help("describe the items with a Vec<T> field instead"));
+                    self.diags.push(
+                        m.error(format!(
+                            "+kubebuilder:validation:Type=array on `{what}` leaves its items undescribed"
+                        ))
+                        .with_help("describe the items with a Vec<T> field instead"),
+                    );
                 }
             }
             Id::PreserveUnknownFields => s.preserve_unknown_fields = Some(true),
@@ -640,12 +631,9 @@ impl<'a> SchemaBuilder<'a> {
                     )));
                     ok = false;
                 } else if !s.properties.contains_key(name) {
-                    let hint = crate::markers::registry::closest(
-                        name,
-                        s.properties.keys().map(String::as_str),
-                    )
-                    .map(|c| format!(" (did you mean `{c}`?)"))
-                    .unwrap_or_default();
+                    let hint = crate::markers::registry::closest(name, s.properties.keys().map(String::as_str))
+                        .map(|c| format!(" (did you mean `{c}`?)"))
+                        .unwrap_or_default();
                     self.diags.push(m.error(format!(
                         "{}: `{}` has no field `{name}`{hint}",
                         m.display_name(),
@@ -666,10 +654,7 @@ impl<'a> SchemaBuilder<'a> {
             if !ok {
                 continue;
             }
-            let has: Vec<String> = fields
-                .iter()
-                .map(|f| format!("has(self.{})", cel_field(f)))
-                .collect();
+            let has: Vec<String> = fields.iter().map(|f| format!("has(self.{})", cel_field(f))).collect();
             let list = fields.join(" ");
             let (rule, message) = match kind {
                 Id::ExactlyOneOf => (
@@ -710,18 +695,17 @@ impl<'a> SchemaBuilder<'a> {
         if def.serde.untagged {
             return fail(
                 self,
-                "untagged variants are told apart by shape, which Kubernetes cannot validate"
-                    .into(),
+                "untagged variants are told apart by shape, which Kubernetes cannot validate".into(),
             );
         }
         if def.serde.content.is_some() {
-            return fail(self, "adjacently tagged (tag + content) variants give `content` a different type per variant".into());
+            return fail(
+                self,
+                "adjacently tagged (tag + content) variants give `content` a different type per variant".into(),
+            );
         }
         let live: Vec<_> = variants.iter().filter(|v| !v.skipped).collect();
-        if let Some(v) = live
-            .iter()
-            .find(|v| matches!(v.data, VariantData::Tuple(_)))
-        {
+        if let Some(v) = live.iter().find(|v| matches!(v.data, VariantData::Tuple(_))) {
             return fail(
                 self,
                 format!(
@@ -786,10 +770,7 @@ impl<'a> SchemaBuilder<'a> {
                         if &k == tag {
                             return fail(
                                 self,
-                                format!(
-                                    "variant `{}` has a field named like the tag `{tag}`",
-                                    v.rust_name
-                                ),
+                                format!("variant `{}` has a field named like the tag `{tag}`", v.rust_name),
                             );
                         }
                         match s.properties.get(&k) {

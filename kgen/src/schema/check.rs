@@ -197,20 +197,12 @@ fn parse_cel(src: &str) -> Result<cel::IdedExpr, String> {
 
 impl Checker<'_> {
     fn error(&mut self, loc: Option<Location>, path: &str, msg: impl AsRef<str>) {
-        self.diags
-            .error(loc, format!("{}: {}", shown(path), msg.as_ref()));
+        self.diags.error(loc, format!("{}: {}", shown(path), msg.as_ref()));
     }
 
-    fn error_help(
-        &mut self,
-        loc: Option<Location>,
-        path: &str,
-        msg: impl AsRef<str>,
-        help: impl Into<String>,
-    ) {
-        self.diags.push(
-            Diagnostic::error(loc, format!("{}: {}", shown(path), msg.as_ref())).with_help(help),
-        );
+    fn error_help(&mut self, loc: Option<Location>, path: &str, msg: impl AsRef<str>, help: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::error(loc, format!("{}: {}", shown(path), msg.as_ref())).with_help(help));
     }
 
     fn node(&mut self, s: &Schema, path: &str, ctx: &Ctx) {
@@ -225,12 +217,7 @@ impl Checker<'_> {
         {
             let msg = format!("unknown type {t:?}; expected one of {}", TYPES.join(", "));
             if t == "null" {
-                self.error_help(
-                    s.location_of("type"),
-                    path,
-                    msg,
-                    "use nullable: true instead",
-                );
+                self.error_help(s.location_of("type"), path, msg, "use nullable: true instead");
             } else {
                 self.error(s.location_of("type"), path, msg);
             }
@@ -244,11 +231,7 @@ impl Checker<'_> {
                 );
             }
             if s.nullable {
-                self.error(
-                    s.location_of("nullable"),
-                    path,
-                    "the root must not be nullable",
-                );
+                self.error(s.location_of("nullable"), path, "the root must not be nullable");
             }
             if s.additional_properties.is_some() {
                 self.error(
@@ -261,11 +244,7 @@ impl Checker<'_> {
             // `check_status_subresource_root`); kgen always does: a default for a whole object never
             // applies (defaults fill absent fields, and the object itself is never absent).
             if s.default.is_some() {
-                self.error(
-                    s.location_of("default"),
-                    path,
-                    "the root must not have a default",
-                );
+                self.error(s.location_of("default"), path, "the root must not have a default");
             }
         } else if ty.is_none() && !int_or_string && !preserve && !embedded {
             let what = if ctx.level == Level::Item {
@@ -371,21 +350,14 @@ impl Checker<'_> {
             }
         }
         if ctx.level == Level::Root || embedded {
-            for (name, want) in [
-                ("apiVersion", "string"),
-                ("kind", "string"),
-                ("metadata", "object"),
-            ] {
+            for (name, want) in [("apiVersion", "string"), ("kind", "string"), ("metadata", "object")] {
                 if let Some(p) = s.properties.get(name)
                     && p.ty() != Some(want)
                 {
                     self.error(
                         p.location_of("type"),
                         &child(path, name),
-                        format!(
-                            "{name} of a resource must have type {want}, but it is {}",
-                            describe(p)
-                        ),
+                        format!("{name} of a resource must have type {want}, but it is {}", describe(p)),
                     );
                 }
             }
@@ -422,23 +394,11 @@ impl Checker<'_> {
         let int_or_string_form = int_or_string && validate::is_int_or_string_any_of(&s.any_of);
         if !int_or_string_form {
             for (i, branch) in s.any_of.iter().enumerate() {
-                self.nested(
-                    branch,
-                    Some(s),
-                    &format!("{}.anyOf[{i}]", shown(path)),
-                    path,
-                    s,
-                );
+                self.nested(branch, Some(s), &format!("{}.anyOf[{i}]", shown(path)), path, s);
             }
         }
         for (i, branch) in s.one_of.iter().enumerate() {
-            self.nested(
-                branch,
-                Some(s),
-                &format!("{}.oneOf[{i}]", shown(path)),
-                path,
-                s,
-            );
+            self.nested(branch, Some(s), &format!("{}.oneOf[{i}]", shown(path)), path, s);
         }
 
         // Children.
@@ -449,10 +409,7 @@ impl Checker<'_> {
                 ..ctx.clone()
             };
             if cctx.uncorrelated.is_none() && s.map_type.as_deref() == Some("atomic") {
-                cctx.uncorrelated = Some(format!(
-                    "{}, an x-kubernetes-map-type: atomic object",
-                    shown(path)
-                ));
+                cctx.uncorrelated = Some(format!("{}, an x-kubernetes-map-type: atomic object", shown(path)));
             }
             if resource_root && matches!(name.as_str(), "apiVersion" | "kind" | "metadata") {
                 cctx.inside_meta = true;
@@ -469,8 +426,7 @@ impl Checker<'_> {
             };
             if ctx.inside_meta {
                 // Pruning a default without the actual value is ambiguous there.
-                cctx.forbid_defaults =
-                    Some("inside additionalProperties applying to object metadata".into());
+                cctx.forbid_defaults = Some("inside additionalProperties applying to object metadata".into());
             }
             self.node(ap, &any(path), &cctx);
         }
@@ -505,7 +461,11 @@ impl Checker<'_> {
                 );
             }
             if !matches!(lt.as_str(), "atomic" | "set" | "map") {
-                self.error(loc(), path, format!("x-kubernetes-list-type {lt:?} is not supported; expected atomic, set or map"));
+                self.error(
+                    loc(),
+                    path,
+                    format!("x-kubernetes-list-type {lt:?} is not supported; expected atomic, set or map"),
+                );
             }
         }
         if !s.list_map_keys.is_empty() && s.list_type.as_deref() != Some("map") {
@@ -533,7 +493,10 @@ impl Checker<'_> {
                     self.error(
                         items.location_of("type").or_else(loc),
                         &any(path),
-                        format!("items of an x-kubernetes-list-type: map list must have type object, but they are {}", describe(items)),
+                        format!(
+                            "items of an x-kubernetes-list-type: map list must have type object, but they are {}",
+                            describe(items)
+                        ),
                     );
                 } else {
                     let mut seen = HashSet::new();
@@ -547,14 +510,17 @@ impl Checker<'_> {
                             continue;
                         }
                         let Some(p) = items.properties.get(k) else {
-                            let have: Vec<&str> =
-                                items.properties.keys().map(String::as_str).collect();
+                            let have: Vec<&str> = items.properties.keys().map(String::as_str).collect();
                             self.error(
                                 s.location_of("x-kubernetes-list-map-keys"),
                                 path,
                                 format!(
                                     "list map key {k:?} is not a property of the items (they have: {})",
-                                    if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                                    if have.is_empty() {
+                                        "none".to_string()
+                                    } else {
+                                        have.join(", ")
+                                    }
                                 ),
                             );
                             continue;
@@ -572,20 +538,14 @@ impl Checker<'_> {
                         }
                         if !items.required.contains(k) && p.default.is_none() {
                             self.error_help(
-                                p.origin
-                                    .clone()
-                                    .or_else(|| s.location_of("x-kubernetes-list-map-keys")),
+                                p.origin.clone().or_else(|| s.location_of("x-kubernetes-list-map-keys")),
                                 &kpath,
                                 "a list map key must be required or have a default",
                                 "mark the field +required (not Option), or give it a +default",
                             );
                         }
                         if p.nullable {
-                            self.error(
-                                p.location_of("nullable"),
-                                &kpath,
-                                "a list map key must not be nullable",
-                            );
+                            self.error(p.location_of("nullable"), &kpath, "a list map key must not be nullable");
                         }
                     }
                 }
@@ -637,9 +597,7 @@ impl Checker<'_> {
                 self.error(
                     loc,
                     path,
-                    format!(
-                        "x-kubernetes-map-type {mt:?} is not supported; expected granular or atomic"
-                    ),
+                    format!("x-kubernetes-map-type {mt:?} is not supported; expected granular or atomic"),
                 );
             }
         }
@@ -674,7 +632,10 @@ impl Checker<'_> {
             self.error_help(
                 meta.origin.clone(),
                 path,
-                format!("metadata must be {{type: object}} (with at most name and generateName), but also sets {}", others.join(", ")),
+                format!(
+                    "metadata must be {{type: object}} (with at most name and generateName), but also sets {}",
+                    others.join(", ")
+                ),
                 "the API server owns the schema of ObjectMeta; leave metadata as {type: object}",
             );
         }
@@ -686,10 +647,7 @@ impl Checker<'_> {
                 self.error(
                     p.location_of("type"),
                     &child(path, name),
-                    format!(
-                        "metadata.{name} must have type string, but it is {}",
-                        describe(p)
-                    ),
+                    format!("metadata.{name} must have type string, but it is {}", describe(p)),
                 );
             }
         }
@@ -723,12 +681,7 @@ impl Checker<'_> {
         for (lo_kw, lo, hi_kw, hi) in [
             ("minLength", s.min_length, "maxLength", s.max_length),
             ("minItems", s.min_items, "maxItems", s.max_items),
-            (
-                "minProperties",
-                s.min_properties,
-                "maxProperties",
-                s.max_properties,
-            ),
+            ("minProperties", s.min_properties, "maxProperties", s.max_properties),
         ] {
             if let (Some(lo), Some(hi)) = (lo, hi)
                 && lo > hi
@@ -741,10 +694,7 @@ impl Checker<'_> {
             }
         }
         if let (Some(lo), Some(hi)) = (&s.minimum, &s.maximum) {
-            let (l, h) = (
-                lo.as_f64().unwrap_or(f64::NAN),
-                hi.as_f64().unwrap_or(f64::NAN),
-            );
+            let (l, h) = (lo.as_f64().unwrap_or(f64::NAN), hi.as_f64().unwrap_or(f64::NAN));
             let exclusive = s.exclusive_minimum == Some(true) || s.exclusive_maximum == Some(true);
             if l > h || (l == h && exclusive) {
                 self.error(
@@ -783,10 +733,7 @@ impl Checker<'_> {
             self.diags.push(
                 Diagnostic::warning(
                     s.location_of("format"),
-                    format!(
-                        "{}: unknown format {f:?}; the API server ignores it",
-                        shown(path)
-                    ),
+                    format!("{}: unknown format {f:?}; the API server ignores it", shown(path)),
                 )
                 .with_help(format!("known formats: {}", KNOWN_FORMATS.join(", "))),
             );
@@ -837,30 +784,15 @@ impl Checker<'_> {
     /// `x-kubernetes-validations`.
     fn rules(&mut self, s: &Schema, path: &str, ctx: &Ctx) {
         for (i, r) in s.validations.iter().enumerate() {
-            let loc = r
-                .origin
-                .clone()
-                .or_else(|| s.location_of("x-kubernetes-validations"));
+            let loc = r.origin.clone().or_else(|| s.location_of("x-kubernetes-validations"));
             let what = format!("x-kubernetes-validations[{i}]");
             self.rule(s, r, loc, path, &what, ctx);
         }
     }
 
-    fn rule(
-        &mut self,
-        s: &Schema,
-        r: &Rule,
-        loc: Option<Location>,
-        path: &str,
-        what: &str,
-        ctx: &Ctx,
-    ) {
+    fn rule(&mut self, s: &Schema, r: &Rule, loc: Option<Location>, path: &str, what: &str, ctx: &Ctx) {
         if r.rule.trim().is_empty() {
-            self.error(
-                loc.clone(),
-                path,
-                format!("{what}: the rule must not be empty"),
-            );
+            self.error(loc.clone(), path, format!("{what}: the rule must not be empty"));
         } else {
             match parse_cel(&r.rule) {
                 Err(e) => self.error(
@@ -885,13 +817,10 @@ impl Checker<'_> {
                         self.error(
                             loc.clone(),
                             path,
-                            format!(
-                                "{what}: optionalOldSelf is set, but the rule does not use oldSelf"
-                            ),
+                            format!("{what}: optionalOldSelf is set, but the rule does not use oldSelf"),
                         );
                     }
-                    if r.rule.trim().contains(['\n', '\r'])
-                        && r.message.as_deref().is_none_or(|m| m.trim().is_empty())
+                    if r.rule.trim().contains(['\n', '\r']) && r.message.as_deref().is_none_or(|m| m.trim().is_empty())
                     {
                         self.error_help(
                             loc.clone(),
@@ -920,11 +849,7 @@ impl Checker<'_> {
         }
         if let Some(m) = &r.message {
             if m.trim().is_empty() {
-                self.error(
-                    loc.clone(),
-                    path,
-                    format!("{what}: message must not be empty when set"),
-                );
+                self.error(loc.clone(), path, format!("{what}: message must not be empty when set"));
             } else if m.trim().contains(['\n', '\r']) {
                 self.error(
                     loc.clone(),
@@ -967,14 +892,7 @@ impl Checker<'_> {
 
     /// An anyOf/oneOf entry: value validations only; every property and items it mentions must exist
     /// in the enclosing structural schema (`outer`).
-    fn nested(
-        &mut self,
-        v: &Schema,
-        outer: Option<&Schema>,
-        vpath: &str,
-        opath: &str,
-        anchor: &Schema,
-    ) {
+    fn nested(&mut self, v: &Schema, outer: Option<&Schema>, vpath: &str, opath: &str, anchor: &Schema) {
         let fallback = || v.origin.clone().or_else(|| anchor.origin.clone());
         let forbidden = [
             ("type", v.ty().is_some_and(|t| !t.is_empty())),
@@ -987,10 +905,7 @@ impl Checker<'_> {
                 "x-kubernetes-preserve-unknown-fields",
                 v.preserve_unknown_fields.is_some(),
             ),
-            (
-                "x-kubernetes-embedded-resource",
-                v.embedded_resource.is_some(),
-            ),
+            ("x-kubernetes-embedded-resource", v.embedded_resource.is_some()),
             ("x-kubernetes-int-or-string", v.int_or_string.is_some()),
             ("x-kubernetes-list-type", v.list_type.is_some()),
             ("x-kubernetes-list-map-keys", !v.list_map_keys.is_empty()),
@@ -1037,10 +952,7 @@ impl Checker<'_> {
                 self.error(
                     fallback(),
                     &any(vpath),
-                    format!(
-                        "items are not specified outside anyOf/oneOf on {}",
-                        shown(opath)
-                    ),
+                    format!("items are not specified outside anyOf/oneOf on {}", shown(opath)),
                 );
             }
             self.nested(items, o, &any(vpath), &any(opath), anchor);
@@ -1094,10 +1006,7 @@ fn set_keywords(s: &Schema) -> Vec<&'static str> {
         "x-kubernetes-preserve-unknown-fields",
         s.preserve_unknown_fields.is_some(),
     );
-    add(
-        "x-kubernetes-embedded-resource",
-        s.embedded_resource.is_some(),
-    );
+    add("x-kubernetes-embedded-resource", s.embedded_resource.is_some());
     add("x-kubernetes-int-or-string", s.int_or_string.is_some());
     add("x-kubernetes-list-type", s.list_type.is_some());
     add("x-kubernetes-list-map-keys", !s.list_map_keys.is_empty());
@@ -1167,8 +1076,7 @@ fn segments(path: &str) -> Result<Vec<(Seg, String)>, String> {
                 let raw = format!("[{inner}]");
                 let t = inner.trim();
                 let quoted = t.len() >= 2
-                    && ((t.starts_with('\'') && t.ends_with('\''))
-                        || (t.starts_with('"') && t.ends_with('"')));
+                    && ((t.starts_with('\'') && t.ends_with('\'')) || (t.starts_with('"') && t.ends_with('"')));
                 if quoted {
                     let name = t[1..t.len() - 1].replace("\\'", "'").replace("\\\"", "\"");
                     out.push((Seg::Field(name), raw));
@@ -1180,10 +1088,7 @@ fn segments(path: &str) -> Result<Vec<(Seg, String)>, String> {
                 i = j + 1;
             }
             c => {
-                return Err(format!(
-                    "expected '.' or '[' at position {}, found {c:?}",
-                    i + 1
-                ));
+                return Err(format!("expected '.' or '[' at position {}, found {c:?}", i + 1));
             }
         }
     }
@@ -1200,9 +1105,7 @@ fn field_path(s: &Schema, fp: &str) -> Result<(), String> {
     for (seg, raw) in segs {
         match seg {
             Seg::Index(_) => {
-                return Err(format!(
-                    "indexes a list with {raw}, which fieldPath does not support"
-                ));
+                return Err(format!("indexes a list with {raw}, which fieldPath does not support"));
             }
             Seg::Field(name) => {
                 if let Some(p) = cur.properties.get(&name) {
@@ -1259,12 +1162,7 @@ static OBJECT_META: LazyLock<Schema> = LazyLock::new(|| {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect(),
-        required: vec![
-            "apiVersion".into(),
-            "kind".into(),
-            "name".into(),
-            "uid".into(),
-        ],
+        required: vec!["apiVersion".into(), "kind".into(), "name".into(), "uid".into()],
         ..Schema::typed("object")
     };
     let props: BTreeMap<String, Schema> = [
@@ -1311,11 +1209,7 @@ static OBJECT_META: LazyLock<Schema> = LazyLock::new(|| {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    debug_assert!(
-        props
-            .keys()
-            .all(|k| validate::OBJECT_META_FIELDS.contains(&k.as_str()))
-    );
+    debug_assert!(props.keys().all(|k| validate::OBJECT_META_FIELDS.contains(&k.as_str())));
     Schema {
         properties: props,
         ..Schema::typed("object")
@@ -1565,10 +1459,7 @@ mod tests {
             additional_properties: Some(Box::new(Schema::typed("string"))),
             ..obj(vec![("a", Schema::typed("string"))])
         };
-        one_error(
-            &root(s),
-            "spec: properties and additionalProperties cannot both be set",
-        );
+        one_error(&root(s), "spec: properties and additionalProperties cannot both be set");
     }
 
     #[test]
@@ -1642,18 +1533,12 @@ mod tests {
                 any_of: vec![branch.clone()],
                 ..Schema::typed("string")
             });
-            one_error(
-                &s,
-                &format!("spec.anyOf[0]: {kw} is not allowed inside anyOf/oneOf"),
-            );
+            one_error(&s, &format!("spec.anyOf[0]: {kw} is not allowed inside anyOf/oneOf"));
             let s = root(Schema {
                 one_of: vec![branch],
                 ..Schema::typed("string")
             });
-            one_error(
-                &s,
-                &format!("spec.oneOf[0]: {kw} is not allowed inside anyOf/oneOf"),
-            );
+            one_error(&s, &format!("spec.oneOf[0]: {kw} is not allowed inside anyOf/oneOf"));
         }
     }
 
@@ -1670,10 +1555,7 @@ mod tests {
                     ..Default::default()
                 },
             ],
-            ..obj(vec![
-                ("a", Schema::typed("string")),
-                ("b", Schema::typed("string")),
-            ])
+            ..obj(vec![("a", Schema::typed("string")), ("b", Schema::typed("string"))])
         });
         assert!(run(&s).is_empty(), "{:#?}", run(&s));
     }
@@ -1690,10 +1572,7 @@ mod tests {
             )])],
             ..obj(vec![("a", Schema::typed("string"))])
         });
-        one_error(
-            &s,
-            "spec.anyOf[0].c: spec.c is not specified outside anyOf/oneOf",
-        );
+        one_error(&s, "spec.anyOf[0].c: spec.c is not specified outside anyOf/oneOf");
     }
 
     fn obj_untyped(props: Vec<(&str, Schema)>) -> Schema {
@@ -1737,10 +1616,7 @@ mod tests {
             additional_properties: Some(Box::new(Schema::typed("string"))),
             ..Schema::typed("object")
         });
-        one_error(
-            &s,
-            "spec.oneOf[0].a: spec.a is not specified outside anyOf/oneOf",
-        );
+        one_error(&s, "spec.oneOf[0].a: spec.a is not specified outside anyOf/oneOf");
     }
 
     #[test]
@@ -2039,10 +1915,7 @@ mod tests {
         );
         let s = Schema {
             embedded_resource: Some(true),
-            ..obj(vec![
-                ("kind", Schema::typed("integer")),
-                ("spec", obj(vec![])),
-            ])
+            ..obj(vec![("kind", Schema::typed("integer")), ("spec", obj(vec![]))])
         };
         one_error(
             &root(s),
@@ -2095,7 +1968,8 @@ mod tests {
         };
         let e = errors(&root(s));
         assert!(
-            e.iter().any(|m| m == "spec: x-kubernetes-embedded-resource must not be set together with x-kubernetes-int-or-string"),
+            e.iter().any(|m| m
+                == "spec: x-kubernetes-embedded-resource must not be set together with x-kubernetes-int-or-string"),
             "{e:?}"
         );
     }
@@ -2126,13 +2000,7 @@ mod tests {
             ds[0].message,
             "(root): with the status subresource enabled, the root must not set maxProperties, oneOf"
         );
-        assert!(
-            ds[0]
-                .help
-                .as_ref()
-                .unwrap()
-                .contains("x-kubernetes-validations")
-        );
+        assert!(ds[0].help.as_ref().unwrap().contains("x-kubernetes-validations"));
     }
 
     #[test]
@@ -2165,10 +2033,7 @@ mod tests {
             max_properties: Some(1),
             ..obj(vec![])
         };
-        one_error(
-            &root(s),
-            "spec: minProperties (2) is greater than maxProperties (1)",
-        );
+        one_error(&root(s), "spec: minProperties (2) is greater than maxProperties (1)");
         let s = Schema {
             minimum: Some(10.into()),
             maximum: Some(1.into()),
@@ -2183,10 +2048,7 @@ mod tests {
             multiple_of: Some(0.into()),
             ..Schema::typed("integer")
         };
-        one_error(
-            &root(s),
-            "spec: multipleOf must be greater than 0, but is 0",
-        );
+        one_error(&root(s), "spec: multipleOf must be greater than 0, but is 0");
     }
 
     #[test]
@@ -2196,10 +2058,7 @@ mod tests {
             ..Schema::typed("string")
         };
         s.keyword_origins.insert("pattern", loc(7));
-        let d = one_error(
-            &root(s),
-            "spec: pattern \"([a-z]\" is not a valid regular expression",
-        );
+        let d = one_error(&root(s), "spec: pattern \"([a-z]\" is not a valid regular expression");
         assert_eq!(d.location, Some(loc(7)));
     }
 
@@ -2259,10 +2118,7 @@ mod tests {
             default: Some(json!({"a": 1, "b": 2})),
             ..obj(vec![("a", Schema::typed("integer"))])
         };
-        let d = one_error(
-            &root(s),
-            "spec: invalid default {\"a\":1,\"b\":2}: unknown field \"b\"",
-        );
+        let d = one_error(&root(s), "spec: invalid default {\"a\":1,\"b\":2}: unknown field \"b\"");
         assert!(d.help.unwrap().contains("prunes"));
     }
 
@@ -2272,10 +2128,7 @@ mod tests {
             default: Some(Value::Null),
             ..Schema::typed("string")
         };
-        one_error(
-            &root(s),
-            "spec: invalid default null: must be of type string, got null",
-        );
+        one_error(&root(s), "spec: invalid default null: must be of type string, got null");
         let s = Schema {
             default: Some(Value::Null),
             nullable: true,
@@ -2314,19 +2167,13 @@ mod tests {
             ]),
         )]);
         assert!(run(&ok).is_empty(), "{:#?}", run(&ok));
-        let s = obj(vec![(
-            "metadata",
-            obj(vec![("labels", Schema::typed("object"))]),
-        )]);
+        let s = obj(vec![("metadata", obj(vec![("labels", Schema::typed("object"))]))]);
         let d = one_error(
             &s,
             "metadata: metadata may only declare name and generateName, but declares labels",
         );
         assert!(d.help.is_some());
-        let s = obj(vec![(
-            "metadata",
-            obj(vec![("name", Schema::typed("integer"))]),
-        )]);
+        let s = obj(vec![("metadata", obj(vec![("name", Schema::typed("integer"))]))]);
         one_error(
             &s,
             "metadata.name: metadata.name must have type string, but it is an integer",
@@ -2369,10 +2216,7 @@ mod tests {
                 ..Schema::typed("object")
             },
         )]);
-        one_error(
-            &s,
-            "metadata: default must not be set in top-level metadata",
-        );
+        one_error(&s, "metadata: default must not be set in top-level metadata");
         // Not even on metadata.name, nor on apiVersion or kind.
         let s = obj(vec![
             (
@@ -2486,10 +2330,7 @@ mod tests {
 
     #[test]
     fn cel_rules_must_parse() {
-        let ok = with_rule(
-            obj(vec![]),
-            rule("self.a.size() > 0 && self.?b.orValue('') != 'x'"),
-        );
+        let ok = with_rule(obj(vec![]), rule("self.a.size() > 0 && self.?b.orValue('') != 'x'"));
         let ds = run(&root(ok));
         assert!(ds.is_empty(), "{ds:#?}");
         let d = one_error(
@@ -2566,10 +2407,7 @@ mod tests {
             message: Some(" ".into()),
             ..rule("true")
         };
-        one_error(
-            &root(with_rule(obj(vec![]), r)),
-            "message must not be empty when set",
-        );
+        one_error(&root(with_rule(obj(vec![]), r)), "message must not be empty when set");
         // Surrounding line breaks are trimmed first.
         let r = Rule {
             message: Some("fine\n".into()),
@@ -2599,10 +2437,7 @@ mod tests {
 
     #[test]
     fn transition_rules_need_correlatable_nodes() {
-        let item = with_rule(
-            obj(vec![("a", Schema::typed("string"))]),
-            rule("self.a == oldSelf.a"),
-        );
+        let item = with_rule(obj(vec![("a", Schema::typed("string"))]), rule("self.a == oldSelf.a"));
         let s = root(obj(vec![("pools", arr(item.clone()))]));
         let d = one_error(
             &s,
@@ -2610,10 +2445,7 @@ mod tests {
         );
         assert!(d.help.unwrap().contains("+listType=map"));
         // Deeper below an uncorrelatable list, still reported against the list.
-        let deep = root(obj(vec![(
-            "pools",
-            arr(obj(vec![("inner", item.clone())])),
-        )]));
+        let deep = root(obj(vec![("pools", arr(obj(vec![("inner", item.clone())])))]));
         one_error(
             &deep,
             "spec.pools[*].inner: x-kubernetes-validations[0]: the rule uses oldSelf",
@@ -2629,10 +2461,7 @@ mod tests {
             ..Schema::typed("object")
         };
         assert!(errors(&root(map)).is_empty());
-        let list = with_rule(
-            arr(Schema::typed("string")),
-            rule("self.size() >= oldSelf.size()"),
-        );
+        let list = with_rule(arr(Schema::typed("string")), rule("self.size() >= oldSelf.size()"));
         assert!(errors(&root(list)).is_empty());
     }
 
@@ -2683,23 +2512,14 @@ mod tests {
             optional_old_self: Some(true),
             ..rule("self.a == oldSelf.a")
         };
-        assert!(
-            errors(&root(with_rule(
-                obj(vec![("a", Schema::typed("string"))]),
-                r
-            )))
-            .is_empty()
-        );
+        assert!(errors(&root(with_rule(obj(vec![("a", Schema::typed("string"))]), r))).is_empty());
     }
 
     #[test]
     fn multi_line_rules_need_a_message() {
         let r = rule("self.a != ''\n  && self.a != 'x'");
         let d = one_error(
-            &root(with_rule(
-                obj(vec![("a", Schema::typed("string"))]),
-                r.clone(),
-            )),
+            &root(with_rule(obj(vec![("a", Schema::typed("string"))]), r.clone())),
             "spec: x-kubernetes-validations[0]: a rule that spans several lines needs a message",
         );
         assert!(d.help.is_some());
@@ -2707,13 +2527,7 @@ mod tests {
             message: Some("a must be set".into()),
             ..r
         };
-        assert!(
-            errors(&root(with_rule(
-                obj(vec![("a", Schema::typed("string"))]),
-                r
-            )))
-            .is_empty()
-        );
+        assert!(errors(&root(with_rule(obj(vec![("a", Schema::typed("string"))]), r))).is_empty());
     }
 
     #[test]
@@ -2753,19 +2567,8 @@ mod tests {
                 r,
             ))
         };
-        for ok in [
-            ".a",
-            ".a.b",
-            "['x.y']",
-            ".a['b']",
-            ".m.anyKey",
-            ".m['k.e.y']",
-        ] {
-            assert!(
-                errors(&node(ok)).is_empty(),
-                "{ok}: {:?}",
-                errors(&node(ok))
-            );
+        for ok in [".a", ".a.b", "['x.y']", ".a['b']", ".m.anyKey", ".m['k.e.y']"] {
+            assert!(errors(&node(ok)).is_empty(), "{ok}: {:?}", errors(&node(ok)));
         }
         let d = one_error(
             &node(".a.c"),
@@ -2776,10 +2579,7 @@ mod tests {
             &node(".l[0]"),
             "fieldPath \".l[0]\" indexes a list with [0], which fieldPath does not support",
         );
-        one_error(
-            &node("a"),
-            "fieldPath \"a\" expected '.' or '[' at position 1",
-        );
+        one_error(&node("a"), "fieldPath \"a\" expected '.' or '[' at position 1");
     }
 
     fn crd_root() -> Schema {
@@ -2819,18 +2619,9 @@ mod tests {
     #[test]
     fn json_path_resolves_fields_items_and_maps() {
         let r = crd_root();
-        assert_eq!(
-            resolve_json_path(&r, ".spec.replicas").unwrap().ty(),
-            Some("integer")
-        );
-        assert_eq!(
-            resolve_json_path(&r, "$.spec.replicas").unwrap().ty(),
-            Some("integer")
-        );
-        assert_eq!(
-            resolve_json_path(&r, "{.spec.replicas}").unwrap().ty(),
-            Some("integer")
-        );
+        assert_eq!(resolve_json_path(&r, ".spec.replicas").unwrap().ty(), Some("integer"));
+        assert_eq!(resolve_json_path(&r, "$.spec.replicas").unwrap().ty(), Some("integer"));
+        assert_eq!(resolve_json_path(&r, "{.spec.replicas}").unwrap().ty(), Some("integer"));
         assert_eq!(
             resolve_json_path(&r, ".spec.items[0].name").unwrap().ty(),
             Some("string")
@@ -2851,10 +2642,7 @@ mod tests {
                 .ty(),
             Some("string")
         );
-        assert_eq!(
-            resolve_json_path(&r, ".spec.labels.app").unwrap().ty(),
-            Some("string")
-        );
+        assert_eq!(resolve_json_path(&r, ".spec.labels.app").unwrap().ty(), Some("string"));
         assert_eq!(
             resolve_json_path(&r, ".spec['labels']['app.kubernetes.io/name']")
                 .unwrap()
@@ -2873,15 +2661,9 @@ mod tests {
     #[test]
     fn json_path_knows_object_meta() {
         let r = crd_root();
-        assert_eq!(
-            resolve_json_path(&r, ".metadata.name").unwrap().ty(),
-            Some("string")
-        );
+        assert_eq!(resolve_json_path(&r, ".metadata.name").unwrap().ty(), Some("string"));
         let ts = resolve_json_path(&r, ".metadata.creationTimestamp").unwrap();
-        assert_eq!(
-            (ts.ty(), ts.format.as_deref()),
-            (Some("string"), Some("date-time"))
-        );
+        assert_eq!((ts.ty(), ts.format.as_deref()), (Some("string"), Some("date-time")));
         assert_eq!(
             resolve_json_path(&r, ".metadata.generation").unwrap().ty(),
             Some("integer")
@@ -2891,28 +2673,18 @@ mod tests {
             Some("string")
         );
         assert_eq!(
-            resolve_json_path(&r, ".metadata.ownerReferences[0].uid")
-                .unwrap()
-                .ty(),
+            resolve_json_path(&r, ".metadata.ownerReferences[0].uid").unwrap().ty(),
             Some("string")
         );
         let e = resolve_json_path(&r, ".metadata.nmae").unwrap_err();
-        assert!(
-            e.contains("field \"nmae\" does not exist in .metadata"),
-            "{e}"
-        );
+        assert!(e.contains("field \"nmae\" does not exist in .metadata"), "{e}");
         // Even without metadata in the schema, and apiVersion/kind likewise.
         let bare = obj(vec![]);
         assert_eq!(
-            resolve_json_path(&bare, ".metadata.namespace")
-                .unwrap()
-                .ty(),
+            resolve_json_path(&bare, ".metadata.namespace").unwrap().ty(),
             Some("string")
         );
-        assert_eq!(
-            resolve_json_path(&bare, ".kind").unwrap().ty(),
-            Some("string")
-        );
+        assert_eq!(resolve_json_path(&bare, ".kind").unwrap().ty(), Some("string"));
     }
 
     #[test]
@@ -2924,10 +2696,7 @@ mod tests {
             "JSONPath \".spec.replica.x\": field \"replica\" does not exist in .spec (fields: items, labels, raw, replicas)"
         );
         let e = resolve_json_path(&r, ".spc").unwrap_err();
-        assert!(
-            e.contains("field \"spc\" does not exist in the root"),
-            "{e}"
-        );
+        assert!(e.contains("field \"spc\" does not exist in the root"), "{e}");
         let e = resolve_json_path(&r, ".spec.replicas[0]").unwrap_err();
         assert_eq!(
             e,

@@ -74,9 +74,7 @@ pub fn schema(k: Known) -> Schema {
                 ("apiVersion", string("API version of the referent.")),
                 (
                     "fieldPath",
-                    string(
-                        "A field within the referent, if the reference is to part of an object.",
-                    ),
+                    string("A field within the referent, if the reference is to part of an object."),
                 ),
                 ("kind", string("Kind of the referent.")),
                 ("name", string("Name of the referent.")),
@@ -114,10 +112,7 @@ pub fn schema(k: Known) -> Schema {
         )),
         Known::SecretReference => atomic(object(
             vec![
-                (
-                    "name",
-                    string("Name of the secret, unique within a namespace."),
-                ),
+                ("name", string("Name of the secret, unique within a namespace.")),
                 (
                     "namespace",
                     string("Namespace in which the secret name must be unique."),
@@ -181,9 +176,7 @@ fn label_selector() -> Schema {
     let values = Schema {
         items: Some(Box::new(Schema::typed("string"))),
         list_type: Some("atomic".into()),
-        description: Some(
-            "Values for In and NotIn (non-empty), empty for Exists and DoesNotExist.".into(),
-        ),
+        description: Some("Values for In and NotIn (non-empty), empty for Exists and DoesNotExist.".into()),
         ..Schema::typed("array")
     };
     let requirement = object(
@@ -212,10 +205,7 @@ fn label_selector() -> Schema {
                 "matchLabels",
                 Schema {
                     additional_properties: Some(Box::new(Schema::typed("string"))),
-                    description: Some(
-                        "Key/value pairs, each equivalent to an In requirement with one value."
-                            .into(),
-                    ),
+                    description: Some("Key/value pairs, each equivalent to an In requirement with one value.".into()),
                     ..Schema::typed("object")
                 },
             ),

@@ -138,40 +138,22 @@ pub struct Schema {
     )]
     pub preserve_unknown_fields: Option<bool>,
     /// `x-kubernetes-embedded-resource`.
-    #[serde(
-        rename = "x-kubernetes-embedded-resource",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "x-kubernetes-embedded-resource", skip_serializing_if = "Option::is_none")]
     pub embedded_resource: Option<bool>,
     /// `x-kubernetes-int-or-string`.
-    #[serde(
-        rename = "x-kubernetes-int-or-string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "x-kubernetes-int-or-string", skip_serializing_if = "Option::is_none")]
     pub int_or_string: Option<bool>,
     /// `x-kubernetes-list-type`: atomic, set, map.
-    #[serde(
-        rename = "x-kubernetes-list-type",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "x-kubernetes-list-type", skip_serializing_if = "Option::is_none")]
     pub list_type: Option<String>,
     /// `x-kubernetes-list-map-keys`.
-    #[serde(
-        rename = "x-kubernetes-list-map-keys",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "x-kubernetes-list-map-keys", skip_serializing_if = "Vec::is_empty")]
     pub list_map_keys: Vec<String>,
     /// `x-kubernetes-map-type`: granular, atomic.
-    #[serde(
-        rename = "x-kubernetes-map-type",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "x-kubernetes-map-type", skip_serializing_if = "Option::is_none")]
     pub map_type: Option<String>,
     /// `x-kubernetes-validations`.
-    #[serde(
-        rename = "x-kubernetes-validations",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "x-kubernetes-validations", skip_serializing_if = "Vec::is_empty")]
     pub validations: Vec<Rule>,
 
     /// Where this node comes from: the field, or the type for a root or item schema.

@@ -146,16 +146,10 @@ fn is_integer(n: &Number) -> bool {
 /// compares decoded JSON.
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            Num::of(x).cmp(Num::of(y)) == Some(std::cmp::Ordering::Equal)
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
-        }
+        (Value::Number(x), Value::Number(y)) => Num::of(x).cmp(Num::of(y)) == Some(std::cmp::Ordering::Equal),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -217,17 +211,12 @@ pub(crate) fn type_error(s: &Schema, value: &Value) -> Option<String> {
         return match value {
             Value::String(_) => None,
             Value::Number(n) if is_integer(n) => None,
-            _ => Some(format!(
-                "must be an integer or a string, got {}",
-                kind_of(value)
-            )),
+            _ => Some(format!("must be an integer or a string, got {}", kind_of(value))),
         };
     }
     let t = s.ty().filter(|t| !t.is_empty())?;
     let ok = match (t, value) {
-        ("string", Value::String(_))
-        | ("boolean", Value::Bool(_))
-        | ("number", Value::Number(_)) => true,
+        ("string", Value::String(_)) | ("boolean", Value::Bool(_)) | ("number", Value::Number(_)) => true,
         ("integer", Value::Number(n)) => is_integer(n),
         ("object", Value::Object(_)) | ("array", Value::Array(_)) => true,
         _ => false,
@@ -263,15 +252,15 @@ fn format_error(format: &str, value: &Value) -> Option<String> {
             show(value)
         )),
         ("int32", Value::Number(n)) => match Num::of(n).as_int() {
-            Some(i) if i < i32::MIN as i128 || i > i32::MAX as i128 => Some(format!(
-                "must fit in a 32-bit integer (format int32), got {n}"
-            )),
+            Some(i) if i < i32::MIN as i128 || i > i32::MAX as i128 => {
+                Some(format!("must fit in a 32-bit integer (format int32), got {n}"))
+            }
             _ => None,
         },
         ("int64", Value::Number(n)) => match Num::of(n).as_int() {
-            Some(i) if i < i64::MIN as i128 || i > i64::MAX as i128 => Some(format!(
-                "must fit in a 64-bit integer (format int64), got {n}"
-            )),
+            Some(i) if i < i64::MIN as i128 || i > i64::MAX as i128 => {
+                Some(format!("must fit in a 64-bit integer (format int64), got {n}"))
+            }
             _ => None,
         },
         _ => None,
@@ -292,8 +281,7 @@ fn is_date(s: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let (Some(y), Some(m), Some(d)) = (digits(&s[0..4]), digits(&s[5..7]), digits(&s[8..10]))
-    else {
+    let (Some(y), Some(m), Some(d)) = (digits(&s[0..4]), digits(&s[5..7]), digits(&s[8..10])) else {
         return false;
     };
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -322,9 +310,7 @@ fn is_date_time(s: &str) -> bool {
     if hb[2] != b':' || hb[5] != b':' {
         return false;
     }
-    let (Some(h), Some(m), Some(sec)) =
-        (digits(&hms[0..2]), digits(&hms[3..5]), digits(&hms[6..8]))
-    else {
+    let (Some(h), Some(m), Some(sec)) = (digits(&hms[0..2]), digits(&hms[3..5]), digits(&hms[6..8])) else {
         return false;
     };
     if h > 23 || m > 59 || sec > 59 {
@@ -428,10 +414,7 @@ fn validate_at(s: &Schema, value: &Value, path: &str, out: &mut Vec<ValueError>)
         if !failures.is_empty() {
             out.push(ValueError::new(
                 path,
-                format!(
-                    "must match at least one schema of anyOf ({})",
-                    failures.join("; ")
-                ),
+                format!("must match at least one schema of anyOf ({})", failures.join("; ")),
             ));
         }
     }
@@ -471,11 +454,7 @@ fn validate_at(s: &Schema, value: &Value, path: &str, out: &mut Vec<ValueError>)
 fn join_errors(errs: &[ValueError], base: &str) -> String {
     errs.iter()
         .map(|e| {
-            let rel = e
-                .path
-                .strip_prefix(base)
-                .unwrap_or(&e.path)
-                .trim_start_matches('.');
+            let rel = e.path.strip_prefix(base).unwrap_or(&e.path).trim_start_matches('.');
             if rel.is_empty() {
                 e.message.clone()
             } else {
@@ -517,10 +496,7 @@ fn validate_number(s: &Schema, n: &Number, path: &str, out: &mut Vec<ValueError>
             } else {
                 "greater than or equal to"
             };
-            out.push(ValueError::new(
-                path,
-                format!("must be {rel} {min}, got {n}"),
-            ));
+            out.push(ValueError::new(path, format!("must be {rel} {min}, got {n}")));
         }
     }
     if let Some(max) = &s.maximum {
@@ -536,10 +512,7 @@ fn validate_number(s: &Schema, n: &Number, path: &str, out: &mut Vec<ValueError>
             } else {
                 "less than or equal to"
             };
-            out.push(ValueError::new(
-                path,
-                format!("must be {rel} {max}, got {n}"),
-            ));
+            out.push(ValueError::new(path, format!("must be {rel} {max}, got {n}")));
         }
     }
     if let Some(m) = &s.multiple_of {
@@ -555,10 +528,7 @@ fn validate_number(s: &Schema, n: &Number, path: &str, out: &mut Vec<ValueError>
             }
         };
         if !ok {
-            out.push(ValueError::new(
-                path,
-                format!("must be a multiple of {m}, got {n}"),
-            ));
+            out.push(ValueError::new(path, format!("must be a multiple of {m}, got {n}")));
         }
     }
     if let Some(f) = &s.format
@@ -593,10 +563,7 @@ fn validate_string(s: &Schema, text: &str, value: &Value, path: &str, out: &mut 
                 path,
                 format!("must match the pattern {p:?}, got {}", show(value)),
             )),
-            Err(e) => out.push(ValueError::new(
-                path,
-                format!("has an invalid pattern {p:?}: {e}"),
-            )),
+            Err(e) => out.push(ValueError::new(path, format!("has an invalid pattern {p:?}: {e}"))),
         }
     }
     if let Some(f) = &s.format
@@ -642,17 +609,10 @@ fn validate_array(s: &Schema, items: &[Value], path: &str, out: &mut Vec<ValueEr
         }
         Some("map") if !s.list_map_keys.is_empty() => {
             // Items that are not objects are type errors reported above.
-            let keys: Vec<Option<Value>> = items
-                .iter()
-                .map(|item| map_key(item, &s.list_map_keys))
-                .collect();
+            let keys: Vec<Option<Value>> = items.iter().map(|item| map_key(item, &s.list_map_keys)).collect();
             for (j, k) in keys.iter().enumerate() {
                 let Some(k) = k else { continue };
-                if keys[..j]
-                    .iter()
-                    .flatten()
-                    .any(|earlier| json_eq(earlier, k))
-                {
+                if keys[..j].iter().flatten().any(|earlier| json_eq(earlier, k)) {
                     out.push(ValueError::new(
                         &index(path, j),
                         format!("Duplicate value: {}", show(k)),
@@ -721,14 +681,10 @@ fn ies(n: i64) -> &'static str {
 /// group/version, `kind` a DNS-1035 label once lower-cased.
 fn validate_type_meta(map: &Map<String, Value>, path: &str, out: &mut Vec<ValueError>) {
     match map.get("apiVersion") {
-        None => out.push(ValueError::new(
-            &child(path, "apiVersion"),
-            "Required value",
-        )),
-        Some(Value::String(v)) if v.is_empty() => out.push(ValueError::new(
-            &child(path, "apiVersion"),
-            "must not be empty",
-        )),
+        None => out.push(ValueError::new(&child(path, "apiVersion"), "Required value")),
+        Some(Value::String(v)) if v.is_empty() => {
+            out.push(ValueError::new(&child(path, "apiVersion"), "must not be empty"))
+        }
         Some(Value::String(v)) => {
             if v.split('/').count() > 2 || v.starts_with('/') || v.ends_with('/') {
                 out.push(ValueError::new(
@@ -744,9 +700,7 @@ fn validate_type_meta(map: &Map<String, Value>, path: &str, out: &mut Vec<ValueE
     }
     match map.get("kind") {
         None => out.push(ValueError::new(&child(path, "kind"), "Required value")),
-        Some(Value::String(v)) if v.is_empty() => {
-            out.push(ValueError::new(&child(path, "kind"), "must not be empty"))
-        }
+        Some(Value::String(v)) if v.is_empty() => out.push(ValueError::new(&child(path, "kind"), "must not be empty")),
         Some(Value::String(v)) => {
             let lower = v.to_ascii_lowercase();
             let b = lower.as_bytes();
@@ -828,13 +782,7 @@ pub fn prune_node(schema: &Schema, value: &mut Value) {
     );
 }
 
-fn prune_at(
-    v: &mut Value,
-    s: Option<&Schema>,
-    resource_root: bool,
-    path: &str,
-    out: &mut Vec<ValueError>,
-) {
+fn prune_at(v: &mut Value, s: Option<&Schema>, resource_root: bool, path: &str, out: &mut Vec<ValueError>) {
     if let Some(s) = s
         && s.preserve_unknown_fields == Some(true)
     {
@@ -895,13 +843,7 @@ fn prune_at(
 
 /// Pruning under `x-kubernetes-preserve-unknown-fields`: unknown keys stay, known ones are pruned
 /// by their schemas; array items are treated the same way (preservation carries over to items).
-fn prune_preserved(
-    v: &mut Value,
-    s: &Schema,
-    resource_root: bool,
-    path: &str,
-    out: &mut Vec<ValueError>,
-) {
+fn prune_preserved(v: &mut Value, s: &Schema, resource_root: bool, path: &str, out: &mut Vec<ValueError>) {
     match v {
         Value::Object(map) => {
             let keys: Vec<String> = map.keys().cloned().collect();
@@ -913,21 +855,9 @@ fn prune_preserved(
                 if resource_root && k == "metadata" {
                     prune_metadata(x, &child(path, &k), out);
                 } else if let Some(p) = s.properties.get(&k) {
-                    prune_at(
-                        x,
-                        Some(p),
-                        p.embedded_resource == Some(true),
-                        &child(path, &k),
-                        out,
-                    );
+                    prune_at(x, Some(p), p.embedded_resource == Some(true), &child(path, &k), out);
                 } else if let Some(ap) = &s.additional_properties {
-                    prune_at(
-                        x,
-                        Some(ap),
-                        ap.embedded_resource == Some(true),
-                        &key(path, &k),
-                        out,
-                    );
+                    prune_at(x, Some(ap), ap.embedded_resource == Some(true), &key(path, &k), out);
                 }
             }
         }
@@ -1040,10 +970,7 @@ mod tests {
     }
 
     fn errs(s: &Schema, v: Value) -> Vec<String> {
-        validate_value(s, &v)
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        validate_value(s, &v).iter().map(ToString::to_string).collect()
     }
 
     fn one(s: &Schema, v: Value) -> ValueError {
@@ -1071,15 +998,8 @@ mod tests {
         let s = Schema::typed("integer");
         assert!(errs(&s, json!(3)).is_empty());
         assert!(errs(&s, json!(3.0)).is_empty());
-        assert!(
-            one(&s, json!(3.5))
-                .message
-                .contains("must be of type integer, got 3.5")
-        );
-        assert_eq!(
-            one(&s, json!("3")).message,
-            "must be of type integer, got string"
-        );
+        assert!(one(&s, json!(3.5)).message.contains("must be of type integer, got 3.5"));
+        assert_eq!(one(&s, json!("3")).message, "must be of type integer, got string");
     }
 
     #[test]
@@ -1087,10 +1007,7 @@ mod tests {
         let s = Schema::typed("number");
         assert!(errs(&s, json!(3)).is_empty());
         assert!(errs(&s, json!(3.25)).is_empty());
-        assert_eq!(
-            one(&s, json!(true)).message,
-            "must be of type number, got boolean"
-        );
+        assert_eq!(one(&s, json!(true)).message, "must be of type number, got boolean");
     }
 
     #[test]
@@ -1112,10 +1029,7 @@ mod tests {
     #[test]
     fn nullable() {
         let s = Schema::typed("string");
-        assert_eq!(
-            one(&s, Value::Null).message,
-            "must be of type string, got null"
-        );
+        assert_eq!(one(&s, Value::Null).message, "must be of type string, got null");
         let s = Schema {
             nullable: true,
             min_length: Some(3),
@@ -1133,10 +1047,7 @@ mod tests {
             ..Schema::typed("string")
         };
         assert!(errs(&s, json!("a")).is_empty());
-        assert_eq!(
-            one(&s, json!("c")).message,
-            r#"must be one of "a", "b", got "c""#
-        );
+        assert_eq!(one(&s, json!("c")).message, r#"must be one of "a", "b", got "c""#);
         let n = Schema {
             enum_: Some(vec![json!(1), json!(2)]),
             ..Schema::typed("integer")
@@ -1159,14 +1070,8 @@ mod tests {
         };
         assert!(errs(&s, json!(1)).is_empty());
         assert!(errs(&s, json!(10)).is_empty());
-        assert_eq!(
-            one(&s, json!(0)).message,
-            "must be greater than or equal to 1, got 0"
-        );
-        assert_eq!(
-            one(&s, json!(11)).message,
-            "must be less than or equal to 10, got 11"
-        );
+        assert_eq!(one(&s, json!(0)).message, "must be greater than or equal to 1, got 0");
+        assert_eq!(one(&s, json!(11)).message, "must be less than or equal to 10, got 11");
     }
 
     #[test]
@@ -1179,10 +1084,7 @@ mod tests {
             ..Schema::typed("number")
         };
         assert_eq!(one(&s, json!(1)).message, "must be greater than 1, got 1");
-        assert_eq!(
-            one(&s, json!(2.5)).message,
-            "must be less than 2.5, got 2.5"
-        );
+        assert_eq!(one(&s, json!(2.5)).message, "must be less than 2.5, got 2.5");
         assert!(errs(&s, json!(2)).is_empty());
     }
 
@@ -1200,10 +1102,7 @@ mod tests {
             ..Schema::typed("number")
         };
         assert!(errs(&f, json!(1.5)).is_empty());
-        assert_eq!(
-            one(&f, json!(1.25)).message,
-            "must be a multiple of 0.5, got 1.25"
-        );
+        assert_eq!(one(&f, json!(1.25)).message, "must be a multiple of 0.5, got 1.25");
     }
 
     #[test]
@@ -1214,10 +1113,7 @@ mod tests {
             ..Schema::typed("string")
         };
         assert!(errs(&s, json!("äöü")).is_empty(), "3 characters, 6 bytes");
-        assert_eq!(
-            one(&s, json!("a")).message,
-            "must be at least 2 characters long, got 1"
-        );
+        assert_eq!(one(&s, json!("a")).message, "must be at least 2 characters long, got 1");
         assert_eq!(
             one(&s, json!("abcd")).message,
             "must be at most 3 characters long, got 4"
@@ -1249,11 +1145,7 @@ mod tests {
             pattern: Some("(".into()),
             ..Schema::typed("string")
         };
-        assert!(
-            one(&s, json!("x"))
-                .message
-                .starts_with(r#"has an invalid pattern "(""#)
-        );
+        assert!(one(&s, json!("x")).message.starts_with(r#"has an invalid pattern "(""#));
     }
 
     #[test]
@@ -1263,10 +1155,7 @@ mod tests {
             max_items: Some(2),
             ..arr(Schema::typed("string"))
         };
-        assert_eq!(
-            one(&s, json!([])).message,
-            "must have at least 1 item, got 0"
-        );
+        assert_eq!(one(&s, json!([])).message, "must have at least 1 item, got 0");
         assert_eq!(
             one(&s, json!(["a", "b", "c"])).message,
             "must have at most 2 items, got 3"
@@ -1275,10 +1164,7 @@ mod tests {
 
     #[test]
     fn items_are_validated_with_index_paths() {
-        let s = obj(vec![(
-            "pools",
-            arr(obj(vec![("count", Schema::typed("integer"))])),
-        )]);
+        let s = obj(vec![("pools", arr(obj(vec![("count", Schema::typed("integer"))])))]);
         let e = one(
             &obj(vec![("spec", s)]),
             json!({"spec": {"pools": [{"count": 1}, {"count": "x"}]}}),
@@ -1303,14 +1189,8 @@ mod tests {
             additional_properties: Some(Box::new(Schema::typed("string"))),
             ..Schema::typed("object")
         };
-        let e = one(
-            &obj(vec![("labels", s)]),
-            json!({"labels": {"a": "x", "b": 2}}),
-        );
-        assert_eq!(
-            e.to_string(),
-            "labels[b]: must be of type string, got integer"
-        );
+        let e = one(&obj(vec![("labels", s)]), json!({"labels": {"a": "x", "b": 2}}));
+        assert_eq!(e.to_string(), "labels[b]: must be of type string, got integer");
     }
 
     #[test]
@@ -1321,10 +1201,7 @@ mod tests {
             additional_properties: Some(Box::new(Schema::typed("string"))),
             ..Schema::typed("object")
         };
-        assert_eq!(
-            one(&s, json!({})).message,
-            "must have at least 1 property, got 0"
-        );
+        assert_eq!(one(&s, json!({})).message, "must have at least 1 property, got 0");
         assert_eq!(
             one(&s, json!({"a": "1", "b": "2"})).message,
             "must have at most 1 property, got 2"
@@ -1350,10 +1227,7 @@ mod tests {
             one(&s, json!(1.5)).message,
             "must be an integer or a string, got number"
         );
-        assert_eq!(
-            one(&s, Value::Null).message,
-            "must be an integer or a string, got null"
-        );
+        assert_eq!(one(&s, Value::Null).message, "must be an integer or a string, got null");
         // String validations apply to strings only.
         let q = Schema {
             pattern: Some("^[0-9]+m?$".into()),
@@ -1398,13 +1272,7 @@ mod tests {
             list_map_keys: vec!["name".into(), "port".into()],
             ..arr(item)
         };
-        assert!(
-            errs(
-                &s,
-                json!([{"name": "a", "port": 1}, {"name": "a", "port": 2}])
-            )
-            .is_empty()
-        );
+        assert!(errs(&s, json!([{"name": "a", "port": 1}, {"name": "a", "port": 2}])).is_empty());
         let e = one(
             &s,
             json!([{"name": "a", "port": 1}, {"name": "b", "port": 1}, {"name": "a", "port": 1}]),
@@ -1434,10 +1302,7 @@ mod tests {
             "yesterday",
         ] {
             let e = one(&s, json!(bad));
-            assert!(
-                e.message.starts_with("must be a date-time (RFC 3339"),
-                "{bad}: {e}"
-            );
+            assert!(e.message.starts_with("must be a date-time (RFC 3339"), "{bad}: {e}");
         }
     }
 
@@ -1448,11 +1313,7 @@ mod tests {
             ..Schema::typed("string")
         };
         assert!(errs(&s, json!("2000-02-29")).is_empty());
-        assert!(
-            one(&s, json!("1900-02-29"))
-                .message
-                .starts_with("must be a date")
-        );
+        assert!(one(&s, json!("1900-02-29")).message.starts_with("must be a date"));
     }
 
     #[test]
@@ -1480,9 +1341,7 @@ mod tests {
         }
         for bad in ["aGVsbG8", "a===", "aGk=aGk=", "a-b_"] {
             assert!(
-                one(&s, json!(bad))
-                    .message
-                    .starts_with("must be base64-encoded"),
+                one(&s, json!(bad)).message.starts_with("must be base64-encoded"),
                 "{bad}"
             );
         }
@@ -1501,10 +1360,7 @@ mod tests {
                     ..Default::default()
                 },
             ],
-            ..obj(vec![
-                ("a", Schema::typed("string")),
-                ("b", Schema::typed("string")),
-            ])
+            ..obj(vec![("a", Schema::typed("string")), ("b", Schema::typed("string"))])
         };
         assert!(errs(&s, json!({"a": "x"})).is_empty());
         let none = one(&s, json!({}));
@@ -1551,10 +1407,7 @@ mod tests {
         assert!(errs(&s, json!({"apiVersion": "v1", "kind": "Pod"})).is_empty());
         assert!(errs(&s, json!({"apiVersion": "apps/v1", "kind": "Deployment"})).is_empty());
         let e = errs(&s, json!({}));
-        assert_eq!(
-            e,
-            vec!["apiVersion: Required value", "kind: Required value"]
-        );
+        assert_eq!(e, vec!["apiVersion: Required value", "kind: Required value"]);
         let e = errs(&s, json!({"apiVersion": "a/b/c", "kind": "No_Good"}));
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(e[0].starts_with("apiVersion: must be a version or group/version"));
@@ -1565,15 +1418,9 @@ mod tests {
     fn unknown_fields_are_reported_per_object() {
         let s = obj(vec![(
             "spec",
-            obj(vec![
-                ("a", Schema::typed("string")),
-                ("m", Schema::typed("object")),
-            ]),
+            obj(vec![("a", Schema::typed("string")), ("m", Schema::typed("object"))]),
         )]);
-        let e = unknown_fields(
-            &s,
-            &json!({"spec": {"a": "x", "b": 1, "m": {"k": 1}}, "top": 1}),
-        );
+        let e = unknown_fields(&s, &json!({"spec": {"a": "x", "b": 1, "m": {"k": 1}}, "top": 1}));
         let e: Vec<String> = e.iter().map(ToString::to_string).collect();
         assert_eq!(
             e,
@@ -1598,23 +1445,14 @@ mod tests {
             (
                 "m",
                 Schema {
-                    additional_properties: Some(Box::new(obj(vec![(
-                        "x",
-                        Schema::typed("string"),
-                    )]))),
+                    additional_properties: Some(Box::new(obj(vec![("x", Schema::typed("string"))]))),
                     ..Schema::typed("object")
                 },
             ),
         ]);
         let v = json!({"m": {"k": {"x": "1", "z": 1}}, "p": {"free": {"any": 1}, "known": {"x": "1", "y": 2}}});
-        let e: Vec<String> = unknown_fields(&s, &v)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(
-            e,
-            vec!["m[k]: unknown field \"z\"", "p.known: unknown field \"y\""]
-        );
+        let e: Vec<String> = unknown_fields(&s, &v).iter().map(ToString::to_string).collect();
+        assert_eq!(e, vec!["m[k]: unknown field \"z\"", "p.known: unknown field \"y\""]);
     }
 
     #[test]
@@ -1683,13 +1521,9 @@ mod tests {
                 },
             ),
         ]);
-        let mut v =
-            json!({"list": [{"a": "1", "b": 2}], "free": {"x": {"y": 1}, "k": {"drop": 1}}});
+        let mut v = json!({"list": [{"a": "1", "b": 2}], "free": {"x": {"y": 1}, "k": {"drop": 1}}});
         prune_node(&s, &mut v);
-        assert_eq!(
-            v,
-            json!({"list": [{"a": "1"}], "free": {"x": {"y": 1}, "k": {}}})
-        );
+        assert_eq!(v, json!({"list": [{"a": "1"}], "free": {"x": {"y": 1}, "k": {}}}));
     }
 
     #[test]
@@ -1763,8 +1597,7 @@ mod tests {
                 }),
             ),
         ]);
-        let mut v =
-            json!({"pools": [{}, {"replicas": 3}], "byName": {"a": {}}, "tags": ["x", null]});
+        let mut v = json!({"pools": [{}, {"replicas": 3}], "byName": {"a": {}}, "tags": ["x", null]});
         apply_defaults(&s, &mut v);
         assert_eq!(
             v,

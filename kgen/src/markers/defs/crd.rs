@@ -7,12 +7,7 @@ const RESOURCE_ARGS: &[ArgDef] = &[
     arg("singular", "singular", ArgType::String, false),
     arg("shortName", "short_name", ArgType::StringList, false),
     arg("categories", "categories", ArgType::StringList, false),
-    arg(
-        "scope",
-        "scope",
-        ArgType::OneOf(&["Namespaced", "Cluster"]),
-        false,
-    ),
+    arg("scope", "scope", ArgType::OneOf(&["Namespaced", "Cluster"]), false),
 ];
 
 const SCALE_ARGS: &[ArgDef] = &[

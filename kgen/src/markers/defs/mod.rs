@@ -126,12 +126,7 @@ pub(super) mod build {
     pub const ANY: &[Target] = &[Target::Package, Target::Type, Target::Field];
 
     /// An argument.
-    pub const fn arg(
-        name: &'static str,
-        attr: &'static str,
-        ty: ArgType,
-        required: bool,
-    ) -> ArgDef {
+    pub const fn arg(name: &'static str, attr: &'static str, ty: ArgType, required: bool) -> ArgDef {
         ArgDef {
             name,
             attr,

@@ -5,12 +5,7 @@ use super::build::*;
 const RBAC_ARGS: &[ArgDef] = &[
     arg("groups", "groups", ArgType::StringList, false),
     arg("resources", "resources", ArgType::StringList, false),
-    arg(
-        "resourceNames",
-        "resource_names",
-        ArgType::StringList,
-        false,
-    ),
+    arg("resourceNames", "resource_names", ArgType::StringList, false),
     arg("verbs", "verbs", ArgType::StringList, true),
     arg("urls", "urls", ArgType::StringList, false),
     arg("namespace", "namespace", ArgType::String, false),

@@ -8,12 +8,7 @@ const V: &str = "kubebuilder:validation:";
 const XVALIDATION_ARGS: &[ArgDef] = &[
     arg("rule", "rule", ArgType::String, true),
     arg("message", "message", ArgType::String, false),
-    arg(
-        "messageExpression",
-        "message_expression",
-        ArgType::String,
-        false,
-    ),
+    arg("messageExpression", "message_expression", ArgType::String, false),
     arg(
         "reason",
         "reason",
@@ -215,8 +210,7 @@ pub(super) fn defs() -> Vec<MarkerDef> {
     }
     for (id, short, attr, shape, rep, help) in family() {
         let name: &'static str = Box::leak(format!("{V}items:{short}").into_boxed_str());
-        let help: &'static str =
-            Box::leak(format!("{help} Applies to the array's items.").into_boxed_str());
+        let help: &'static str = Box::leak(format!("{help} Applies to the array's items.").into_boxed_str());
         let mut d = def(id, name, Some(attr), shape, FIELD_TYPE, help);
         d.repeatable = rep;
         d.items = true;
