@@ -1,0 +1,457 @@
+//! In-memory fake API server.
+//!
+//! [`FakeApiServer`] answers the Kubernetes REST API from memory, so a `kube::Client` made by
+//! [`FakeApiServer::client`] (in process, through a tower service) or pointed at
+//! [`FakeApiServer::serve`] (over HTTP) works unchanged: typed `Api<K>`s, `kube::runtime`'s
+//! watchers and reflectors, its `Controller`, its finalizer helper and its event recorder.
+//! Unlike client-go's fake clientset, requests go through the real client code paths (URLs,
+//! query parameters, content types, status codes), and the server applies the API server's
+//! semantics, including validation of custom resources against their CRD.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use k8s_openapi::api::core::v1::ConfigMap;
+//! use kgen_runtime::fake::FakeApiServer;
+//! use kube::api::{Api, PostParams};
+//!
+//! let server = FakeApiServer::new();
+//! let cms: Api<ConfigMap> = Api::namespaced(server.client(), "default");
+//! let mut cm = ConfigMap::default();
+//! cm.metadata.name = Some("settings".into());
+//! cms.create(&PostParams::default(), &cm).await?;
+//! assert!(server.get_json("configmaps", Some("default"), "settings").is_some());
+//! assert_eq!(server.actions()[0].verb, "create");
+//! # Ok(()) }
+//! ```
+//!
+//! # What the server does
+//!
+//! * **Resources**: Namespace, ConfigMap, Secret, ServiceAccount, Service, Pod,
+//!   PersistentVolumeClaim, core/v1 and events.k8s.io/v1 Event, coordination.k8s.io/v1 Lease,
+//!   apps/v1 Deployment, StatefulSet, ReplicaSet, DaemonSet, batch/v1 Job, CronJob and
+//!   CustomResourceDefinition are built in (stored as JSON, without schema); custom resources
+//!   come from [`FakeApiServer::with_crd`] (or from creating a CRD through the API), other kinds
+//!   from [`FakeApiServer::with_resource`]. Namespaced and cluster-scoped paths, all-namespaces
+//!   list and watch, the legacy `/watch/` paths, `PartialObjectMetadata` responses.
+//! * **Object lifecycle**:
+//!   - every write gets the next value of one global `resourceVersion` counter; a write that
+//!     changes nothing (apart from `managedFields`) is not a write: same resourceVersion, no event;
+//!   - creates fill `uid`, `creationTimestamp`, `generation` (1, for kinds that have one), honour
+//!     `generateName`, and fail with 409 `AlreadyExists` on a duplicate; 404s are `NotFound`
+//!     `Status`es;
+//!   - updates with a stale `metadata.resourceVersion` fail with 409 `Conflict`; custom resources
+//!     require it on PUT (422 otherwise), built-in kinds accept unconditional updates;
+//!   - `generation` is bumped when `spec` changes (built-in kinds with a spec) or anything but
+//!     `metadata` and `status` changes (custom resources), and when deletion starts;
+//!   - with a status subresource, creates drop `status`, main-resource writes keep the stored
+//!     `status`, and `/status` writes change only `status`; `/scale` reads and writes the
+//!     replicas paths (an `autoscaling/v1` `Scale`);
+//!   - deleting an object with finalizers sets `deletionTimestamp` (once) and keeps it; removing
+//!     the last finalizer deletes it; no finalizer can be added meanwhile;
+//!   - deleting an owner deletes its dependents (objects all of whose `ownerReferences` uids are
+//!     gone), recursively; `propagationPolicy: Orphan` removes the references instead;
+//!     delete preconditions (`uid`, `resourceVersion`) and `dryRun=All` are honoured;
+//!   - deleting a namespace deletes everything in it; it stays `Terminating` while objects with
+//!     finalizers remain, and creating objects in it is forbidden (403).
+//! * **Patches**: JSON merge patch; JSON patch, where a failed operation (a `test` included) is a
+//!   422 and a `test` of a missing path against `null` succeeds, as in the API server;
+//!   strategic merge patch for built-in kinds (as a merge patch; 415 for custom resources).
+//! * **Server-side apply** (`application/apply-patch+yaml`, JSON or YAML bodies, `fieldManager`
+//!   required): creates the object if absent; otherwise the applied fields become the applier's
+//!   (`operation: Apply` entry in `managedFields`, `FieldsV1`), objects merge field by field,
+//!   `x-kubernetes-list-type: map` lists item by item on their keys, `set` lists by union, other
+//!   lists are replaced; fields the applier applied before and no longer applies are removed
+//!   unless another manager owns them; a `null` removes a field. Applying a different value to a
+//!   field another manager owns is a 409 conflict listing managers and fields, unless
+//!   `force=true`, which takes the field over. Other writes record `operation: Update` entries
+//!   (the fields they changed become the writer's, taken from other managers).
+//! * **Lists**: label selectors (`=`, `==`, `!=`, `in`, `notin`, exists, `!` not-exists,
+//!   `>`/`<`), field selectors (`=`, `==`, `!=` on `metadata.name`, `metadata.namespace`, a CRD's
+//!   `selectableFields`, and a few built-in ones such as a Secret's `type`), `limit`/`continue`
+//!   with `remainingItemCount`.
+//! * **Watches** (`?watch=true`, newline-delimited JSON): without a resourceVersion (or with
+//!   `"0"`), an `ADDED` per current object first; from `resourceVersion=N`, every retained change
+//!   after `N`; from a resourceVersion older than the bounded history
+//!   ([`FakeApiServer::with_watch_history`], [`FakeApiServer::compact_history`]), one `ERROR`
+//!   event with a 410 `Expired` `Status`, then the end of the stream. `BOOKMARK`s every
+//!   [`FakeApiServer::with_bookmark_interval`] with `allowWatchBookmarks=true`;
+//!   `sendInitialEvents=true` ends the initial `ADDED`s with a bookmark annotated
+//!   `k8s.io/initial-events-end`. An object modified into a selector arrives as `ADDED`, out of it
+//!   as `DELETED`. Streams end after `timeoutSeconds`.
+//! * **Validation** of custom resources, as the API server does with a CRD's
+//!   `openAPIV3Schema` (using kgen's `kgen::schema::validate`): unknown fields are pruned (with a
+//!   `Warning` header; `fieldValidation=Strict` makes them a 400), defaults are applied, the
+//!   OpenAPI value validations are checked, then the CEL rules (`x-kubernetes-validations`) are
+//!   evaluated with the `cel` crate: `self` is the node's value, `oldSelf` its previous value on
+//!   updates (transition rules; with `optionalOldSelf`, an optional), the standard library plus
+//!   the `strings`, `lists` and `math` extensions and `matches()`, `message` or a string
+//!   `messageExpression`, `fieldPath`, `reason`. Failures are 422 `Invalid` with one
+//!   `details.causes` entry (reason and field path, e.g. `spec.size`) per problem. Status writes
+//!   are validated too.
+//! * **Discovery**: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<g>`, `/apis/<g>/<v>`, and
+//!   aggregated discovery, so `kube::Discovery` works.
+//! * **Testing aids**: [`FakeApiServer::actions`] records every resource request (like
+//!   client-go's `Actions()`), [`FakeApiServer::fail_next`] injects failures,
+//!   [`FakeApiServer::latency`] slows every request, [`FakeApiServer::get_json`] and
+//!   [`FakeApiServer::list_json`] read the store directly.
+//!
+//! # What is simplified
+//!
+//! * No authentication, authorization, admission webhooks, conversion webhooks, or controllers
+//!   (no Deployment rollout, no pod scheduling). Garbage collection is synchronous, in the
+//!   deleting request; `propagationPolicy: Foreground` merely deletes dependents before the owner
+//!   (no `foregroundDeletion` finalizer); dependents created later with a dangling owner
+//!   reference are not collected.
+//! * Several versions of a custom resource share one storage; objects are served at the
+//!   requested version by rewriting `apiVersion` only (the `None` conversion strategy).
+//! * Built-in kinds have no schema: no validation or defaulting, and their lists are atomic in
+//!   server-side apply and strategic merge patches (no patch-merge keys).
+//! * Lists always show the current state: `resourceVersion`/`resourceVersionMatch` on lists are
+//!   ignored, and later pages of a paginated list are not a snapshot of the first page's
+//!   resourceVersion (they report it, though). `sendInitialEvents=true` starts from the current
+//!   state whatever the resourceVersion.
+//! * Server-side apply: no managed-fields version conversion; an applier's own `Update` entry
+//!   never conflicts with it; only `labels`, `annotations`, `finalizers` and `ownerReferences` of
+//!   `metadata` are tracked.
+//! * CEL: a rule the evaluator cannot handle (it does not compile, or calls a function or
+//!   overload the `cel` crate lacks, such as Kubernetes' `quantity()`, `url()`, `isSorted()`,
+//!   `format.*`, timestamps and durations, or it yields a non-boolean) is **skipped with a
+//!   `tracing` warning**, not reported. Runtime errors of supported operations (a missing key,
+//!   an index out of range) are reported as the API server does. CEL rules run only when the
+//!   OpenAPI validations pass; no cost limits; no validation ratcheting; property names that are
+//!   not CEL identifiers are not escaped.
+//! * `metadata.name` must be a DNS-1123 subdomain for every kind; no other metadata validation.
+//! * Namespaces need not exist unless [`FakeApiServer::with_strict_namespaces`] is set.
+
+mod apply;
+mod cel;
+mod discovery;
+mod faults;
+mod fields;
+mod meta;
+mod objects;
+mod patch;
+mod resources;
+mod selectors;
+mod server;
+mod status;
+mod store;
+mod validation;
+mod watch;
+
+pub use faults::Action;
+pub use resources::{GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
+pub use server::{FakeService, ResBody, ServerHandle};
+
+use kube::core::Status;
+use objects::Req;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use store::State;
+
+/// Errors of the fake API server's own API (not of HTTP requests, which get `Status` responses).
+#[derive(Debug, thiserror::Error)]
+pub enum FakeError {
+    /// A CustomResourceDefinition that cannot be served.
+    #[error("invalid CustomResourceDefinition: {0}")]
+    InvalidCrd(String),
+    /// No registered resource has this `apiVersion` and `kind`.
+    #[error("no resource is registered for apiVersion {api_version:?}, kind {kind:?}")]
+    UnknownKind {
+        /// The object's `apiVersion`.
+        api_version: String,
+        /// The object's `kind`.
+        kind: String,
+    },
+    /// The server refused the object, as it would refuse a create.
+    #[error("{0}")]
+    Api(Box<Status>),
+}
+
+/// An in-memory Kubernetes API server. Cheap to clone: clones share the same state.
+///
+/// `client()`, `serve()` and watches need a Tokio runtime.
+#[derive(Clone)]
+pub struct FakeApiServer {
+    state: Arc<Mutex<State>>,
+}
+
+impl Default for FakeApiServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for FakeApiServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeApiServer")
+            .field("resource_version", &self.resource_version())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeApiServer {
+    /// A server with the built-in kinds and the namespaces `default`, `kube-system`,
+    /// `kube-public` and `kube-node-lease`.
+    pub fn new() -> Self {
+        let mut state = State::new();
+        for def in resources::builtins() {
+            state.register(def);
+        }
+        let server = FakeApiServer {
+            state: Arc::new(Mutex::new(state)),
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            server
+                .insert(json!({
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": ns},
+                    "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"},
+                }))
+                .expect("built-in namespace");
+        }
+        server
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn state(&self) -> Arc<Mutex<State>> {
+        self.state.clone()
+    }
+
+    /// Registers a custom resource from a `CustomResourceDefinition` (a
+    /// `k8s_openapi` `CustomResourceDefinition`, its `serde_json::Value`, or anything serialising
+    /// to it) and stores the CRD object. Panics if the CRD is invalid; see [`Self::add_crd`].
+    pub fn with_crd(self, crd: impl Serialize) -> Self {
+        if let Err(e) = self.add_crd(crd) {
+            panic!("FakeApiServer::with_crd: {e}");
+        }
+        self
+    }
+
+    /// Like [`Self::with_crd`], for the YAML of a CRD (as kgen writes it).
+    pub fn with_crd_yaml(self, yaml: &str) -> Self {
+        if let Err(e) = self.add_crd_yaml(yaml) {
+            panic!("FakeApiServer::with_crd_yaml: {e}");
+        }
+        self
+    }
+
+    /// Registers a custom resource from a CRD (see [`Self::with_crd`]); a CRD of the same name
+    /// is replaced, keeping the objects.
+    pub fn add_crd(&self, crd: impl Serialize) -> Result<(), FakeError> {
+        let mut v = serde_json::to_value(crd).map_err(|e| FakeError::InvalidCrd(e.to_string()))?;
+        let def = resources::from_crd(&v).map_err(FakeError::InvalidCrd)?;
+        if let Value::Object(m) = &mut v {
+            m.entry("apiVersion")
+                .or_insert_with(|| json!("apiextensions.k8s.io/v1"));
+            m.entry("kind").or_insert_with(|| json!("CustomResourceDefinition"));
+        }
+        let name = format!("{}.{}", def.plural, def.group);
+        meta::meta_mut(&mut v).entry("name").or_insert_with(|| json!(name));
+        let mut st = self.lock();
+        st.register(def);
+        if let Some(crd_def) = st.find("apiextensions.k8s.io", "v1", "customresourcedefinitions") {
+            let key = (String::new(), meta::name_of(&v).to_string());
+            let mut stored = v.clone();
+            if let Some(old) = st.get(&crd_def, &key) {
+                let m = meta::meta_mut(&mut stored);
+                for k in ["uid", "creationTimestamp", "generation"] {
+                    if let Some(x) = old.pointer(&format!("/metadata/{k}")) {
+                        m.insert(k.into(), x.clone());
+                    }
+                }
+            } else {
+                let m = meta::meta_mut(&mut stored);
+                m.insert("uid".into(), json!(meta::new_uid()));
+                m.insert("creationTimestamp".into(), json!(meta::now_rfc3339()));
+                m.insert("generation".into(), json!(1));
+            }
+            meta::meta_mut(&mut stored).remove("resourceVersion");
+            st.put(&crd_def, key, stored);
+        }
+        Ok(())
+    }
+
+    /// Registers a custom resource from the YAML of a CRD.
+    pub fn add_crd_yaml(&self, yaml: &str) -> Result<(), FakeError> {
+        let v: Value = serde_saphyr::from_str(yaml).map_err(|e| FakeError::InvalidCrd(e.to_string()))?;
+        self.add_crd(v)
+    }
+
+    /// Registers (or replaces) a resource type, e.g. a built-in kind the server lacks.
+    pub fn with_resource(self, def: ResourceDef) -> Self {
+        self.lock().register(def);
+        self
+    }
+
+    /// Keeps at most `events` changes for watches that resume from a resourceVersion (default
+    /// 10 000); a watch from before the oldest kept change gets 410 Gone.
+    pub fn with_watch_history(self, events: usize) -> Self {
+        {
+            let mut st = self.lock();
+            st.history_limit = events;
+            while st.history.len() > events {
+                if let Some(e) = st.history.pop_front() {
+                    st.compacted_rv = e.rv;
+                }
+            }
+        }
+        self
+    }
+
+    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK (default 1 s; zero turns
+    /// periodic bookmarks off).
+    pub fn with_bookmark_interval(self, interval: Duration) -> Self {
+        self.lock().bookmark_interval = interval;
+        self
+    }
+
+    /// Whether creating a namespaced object requires its namespace to exist (default false; the
+    /// API server does require it).
+    pub fn with_strict_namespaces(self, strict: bool) -> Self {
+        self.lock().strict_namespaces = strict;
+        self
+    }
+
+    /// Pre-loads an object (see [`Self::insert`]); panics if it is refused.
+    pub fn with_object(self, obj: Value) -> Self {
+        if let Err(e) = self.insert(obj) {
+            panic!("FakeApiServer::with_object: {e}");
+        }
+        self
+    }
+
+    /// Pre-loads an object, given with `apiVersion` and `kind` (namespaced objects without a
+    /// namespace go to `default`). It is stored as a create would store it — new `uid`,
+    /// `resourceVersion` and `creationTimestamp`, `generation` 1, defaults and validation for
+    /// custom resources — except that its `status` is kept and no `managedFields` are recorded,
+    /// and no action is recorded. Returns the stored object.
+    pub fn insert(&self, obj: Value) -> Result<Value, FakeError> {
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let mut st = self.lock();
+        let def = st.find_kind(&api_version, &kind).ok_or(FakeError::UnknownKind {
+            api_version: api_version.clone(),
+            kind,
+        })?;
+        let version = api_version.rsplit('/').next().unwrap_or(&api_version).to_string();
+        let namespace = def.namespaced.then(|| {
+            let ns = meta::namespace_of(&obj);
+            if ns.is_empty() { "default" } else { ns }.to_string()
+        });
+        let mut obj = obj;
+        meta::meta_mut(&mut obj).remove("resourceVersion");
+        let req = Req {
+            def,
+            version,
+            namespace,
+            name: None,
+            subresource: None,
+            query: HashMap::new(),
+            manager: "unknown".into(),
+            meta_only: false,
+        };
+        st.insert(&req, obj).map_err(FakeError::Api)
+    }
+
+    /// A `kube::Client` talking to this server in process (default namespace `default`).
+    pub fn client(&self) -> kube::Client {
+        kube::Client::new(self.service(), "default")
+    }
+
+    /// The tower service behind [`Self::client`].
+    pub fn service(&self) -> FakeService {
+        FakeService { server: self.clone() }
+    }
+
+    /// Serves the API over HTTP/1 on `addr` (use port 0 for any free port) for out-of-process
+    /// clients: `kube::Config::new(format!("http://{addr}").parse()?)`. Returns the bound address
+    /// and a handle that stops the server (also when dropped).
+    pub async fn serve(&self, addr: SocketAddr) -> std::io::Result<(SocketAddr, ServerHandle)> {
+        server::serve(self.clone(), addr).await
+    }
+
+    /// Every request received on a resource path so far, oldest first (discovery requests are
+    /// not recorded).
+    pub fn actions(&self) -> Vec<Action> {
+        self.lock().actions.clone()
+    }
+
+    /// Forgets the recorded actions.
+    pub fn clear_actions(&self) {
+        self.lock().actions.clear();
+    }
+
+    /// Makes the next `n` requests matching `verb` and `resource` fail with `status_code` (and
+    /// the usual reason for it) instead of being served. `verb` is `get`, `list`, `watch`,
+    /// `create`, `update`, `patch`, `delete`, `deletecollection` or `*`; `resource` a plural
+    /// (`configmaps`, which matches its subresources too), `plural.group`,
+    /// `plural/subresource` (`widgets/status`) or `*`. Failed requests are still recorded.
+    pub fn fail_next(&self, verb: &str, resource: &str, n: usize, status_code: u16) {
+        let status = Status::failure(
+            &format!("injected failure for {verb} {resource}"),
+            status::reason_for(status_code),
+        )
+        .with_code(status_code);
+        self.fail_next_with(verb, resource, n, status);
+    }
+
+    /// Like [`Self::fail_next`], with a whole `Status` (its `code` is the HTTP status).
+    pub fn fail_next_with(&self, verb: &str, resource: &str, n: usize, status: Status) {
+        if n == 0 {
+            return;
+        }
+        self.lock().faults.push(faults::Fault {
+            verb: verb.to_string(),
+            resource: resource.to_string(),
+            remaining: n,
+            status,
+        });
+    }
+
+    /// Delays every request by `delay` (zero to stop).
+    pub fn latency(&self, delay: Duration) {
+        self.lock().latency = delay;
+    }
+
+    /// The stored object, as JSON at its storage version. `resource` is a plural (core group
+    /// first), `plural.group` or `plural/…`-free; `namespace` is `None` for cluster-scoped kinds.
+    pub fn get_json(&self, resource: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+        let st = self.lock();
+        let def = st.find_by_name(resource)?;
+        let key = (namespace.unwrap_or("").to_string(), name.to_string());
+        st.get(&def, &key).cloned()
+    }
+
+    /// The stored objects of a resource (in one namespace, or all), ordered by namespace and name.
+    pub fn list_json(&self, resource: &str, namespace: Option<&str>) -> Vec<Value> {
+        let st = self.lock();
+        let Some(def) = st.find_by_name(resource) else {
+            return Vec::new();
+        };
+        st.objects(&def)
+            .filter(|(k, _)| namespace.is_none_or(|ns| k.0 == ns))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The current (latest) resourceVersion.
+    pub fn resource_version(&self) -> String {
+        self.lock().rv.to_string()
+    }
+
+    /// Drops the watch history: every watch resuming from an earlier resourceVersion gets
+    /// 410 Gone (so watchers must re-list).
+    pub fn compact_history(&self) {
+        self.lock().compact();
+    }
+}

@@ -1,0 +1,331 @@
+//! The in-memory store: resources, objects, the global resourceVersion counter, the bounded event
+//! history, and the registered watchers.
+
+use super::faults::{Action, Fault};
+use super::meta::meta_mut;
+use super::resources::ResourceDef;
+use super::selectors::{FieldSelector, LabelSelector};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A resource type's identity: (group, plural).
+pub(crate) type ResKey = (String, String);
+/// An object's identity within its resource: (namespace, name); namespace "" when cluster-scoped.
+pub(crate) type ObjKey = (String, String);
+
+/// A watch event type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One change, kept in the history for watches that resume from a resourceVersion.
+#[derive(Clone, Debug)]
+pub(crate) struct HistoryEvent {
+    pub rv: u64,
+    pub res: ResKey,
+    pub ty: EventType,
+    pub object: Value,
+    /// The object before a modification (to tell selector transitions apart).
+    pub old: Option<Value>,
+}
+
+/// What a watcher receives.
+#[derive(Clone, Debug)]
+pub(crate) enum WatchItem {
+    Event(EventType, Value),
+    Bookmark { rv: u64, initial_events_end: bool },
+}
+
+/// What a watch selects.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WatchFilter {
+    pub namespace: Option<String>,
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+}
+
+impl WatchFilter {
+    pub(crate) fn matches(&self, obj: &Value) -> bool {
+        if let Some(ns) = &self.namespace
+            && super::meta::namespace_of(obj) != ns
+        {
+            return false;
+        }
+        self.labels.matches(obj) && self.fields.matches(obj)
+    }
+
+    /// The event a watcher with this filter sees for a change (selector transitions turn
+    /// modifications into additions or deletions), if any.
+    pub(crate) fn translate(&self, ev: &HistoryEvent) -> Option<WatchItem> {
+        let now = self.matches(&ev.object);
+        match ev.ty {
+            EventType::Added | EventType::Deleted => now.then(|| WatchItem::Event(ev.ty, ev.object.clone())),
+            EventType::Modified => {
+                let before = ev.old.as_ref().is_some_and(|o| self.matches(o));
+                match (before, now) {
+                    (true, true) => Some(WatchItem::Event(EventType::Modified, ev.object.clone())),
+                    (false, true) => Some(WatchItem::Event(EventType::Added, ev.object.clone())),
+                    (true, false) => Some(WatchItem::Event(EventType::Deleted, ev.object.clone())),
+                    (false, false) => None,
+                }
+            }
+        }
+    }
+}
+
+pub(crate) struct Watcher {
+    pub id: u64,
+    pub res: ResKey,
+    pub filter: WatchFilter,
+    pub tx: mpsc::UnboundedSender<WatchItem>,
+}
+
+/// The objects of one resource type.
+pub(crate) struct Stored {
+    pub def: Arc<ResourceDef>,
+    pub objects: BTreeMap<ObjKey, Value>,
+}
+
+/// Everything the server holds, behind one mutex.
+pub(crate) struct State {
+    pub rv: u64,
+    pub resources: BTreeMap<ResKey, Stored>,
+    pub history: VecDeque<HistoryEvent>,
+    pub history_limit: usize,
+    /// Watches from a resourceVersion older than this get 410 Gone.
+    pub compacted_rv: u64,
+    pub watchers: Vec<Watcher>,
+    pub next_watcher_id: u64,
+    pub actions: Vec<Action>,
+    pub faults: Vec<Fault>,
+    pub latency: Duration,
+    pub bookmark_interval: Duration,
+    pub strict_namespaces: bool,
+}
+
+impl State {
+    pub(crate) fn new() -> Self {
+        State {
+            rv: 0,
+            resources: BTreeMap::new(),
+            history: VecDeque::new(),
+            history_limit: 10_000,
+            compacted_rv: 0,
+            watchers: Vec::new(),
+            next_watcher_id: 1,
+            actions: Vec::new(),
+            faults: Vec::new(),
+            latency: Duration::ZERO,
+            bookmark_interval: Duration::from_secs(1),
+            strict_namespaces: false,
+        }
+    }
+
+    /// Registers (or replaces) a resource type, keeping objects it already has.
+    pub(crate) fn register(&mut self, def: ResourceDef) {
+        let key = (def.group.clone(), def.plural.clone());
+        let def = Arc::new(def);
+        self.resources
+            .entry(key)
+            .and_modify(|s| s.def = def.clone())
+            .or_insert_with(|| Stored {
+                def,
+                objects: BTreeMap::new(),
+            });
+    }
+
+    /// The resource served at `group`/`version` as `plural`.
+    pub(crate) fn find(&self, group: &str, version: &str, plural: &str) -> Option<Arc<ResourceDef>> {
+        let s = self.resources.get(&(group.to_string(), plural.to_string()))?;
+        s.def.version(version).map(|_| s.def.clone())
+    }
+
+    /// The resource of an `apiVersion` and `kind`.
+    pub(crate) fn find_kind(&self, api_version: &str, kind: &str) -> Option<Arc<ResourceDef>> {
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        self.resources
+            .values()
+            .find(|s| s.def.group == group && s.def.kind == kind && s.def.version(version).is_some())
+            .map(|s| s.def.clone())
+    }
+
+    /// A resource by `plural` or `plural.group`; a bare plural prefers the core group.
+    pub(crate) fn find_by_name(&self, resource: &str) -> Option<Arc<ResourceDef>> {
+        if let Some(s) = self.resources.get(&(String::new(), resource.to_string())) {
+            return Some(s.def.clone());
+        }
+        if let Some((plural, group)) = resource.split_once('.')
+            && let Some(s) = self.resources.get(&(group.to_string(), plural.to_string()))
+        {
+            return Some(s.def.clone());
+        }
+        self.resources
+            .values()
+            .find(|s| s.def.plural == resource)
+            .map(|s| s.def.clone())
+    }
+
+    pub(crate) fn key_of(def: &ResourceDef) -> ResKey {
+        (def.group.clone(), def.plural.clone())
+    }
+
+    pub(crate) fn get(&self, def: &ResourceDef, key: &ObjKey) -> Option<&Value> {
+        self.resources.get(&Self::key_of(def))?.objects.get(key)
+    }
+
+    pub(crate) fn objects(&self, def: &ResourceDef) -> impl Iterator<Item = (&ObjKey, &Value)> {
+        self.resources
+            .get(&Self::key_of(def))
+            .into_iter()
+            .flat_map(|s| s.objects.iter())
+    }
+
+    /// Stores `obj` under a new resourceVersion and tells watchers. Returns the stored object.
+    pub(crate) fn put(&mut self, def: &ResourceDef, key: ObjKey, mut obj: Value) -> Value {
+        self.rv += 1;
+        let rv = self.rv;
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        let res = Self::key_of(def);
+        let stored = self.resources.get_mut(&res).expect("registered resource");
+        let old = stored.objects.insert(key, obj.clone());
+        let ty = if old.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.record(HistoryEvent {
+            rv,
+            res,
+            ty,
+            object: obj.clone(),
+            old,
+        });
+        obj
+    }
+
+    /// Removes an object; its DELETED event carries a new resourceVersion.
+    pub(crate) fn remove(&mut self, def: &ResourceDef, key: &ObjKey) -> Option<Value> {
+        let res = Self::key_of(def);
+        let mut obj = self.resources.get_mut(&res)?.objects.remove(key)?;
+        self.rv += 1;
+        let rv = self.rv;
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
+        self.record(HistoryEvent {
+            rv,
+            res,
+            ty: EventType::Deleted,
+            object: obj.clone(),
+            old: None,
+        });
+        Some(obj)
+    }
+
+    fn record(&mut self, ev: HistoryEvent) {
+        self.watchers.retain(|w| {
+            if w.res != ev.res {
+                return !w.tx.is_closed();
+            }
+            match w.filter.translate(&ev) {
+                Some(item) => w.tx.send(item).is_ok(),
+                None => !w.tx.is_closed(),
+            }
+        });
+        self.history.push_back(ev);
+        while self.history.len() > self.history_limit {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted_rv = old.rv;
+            }
+        }
+    }
+
+    /// Drops the whole event history: watches from any earlier resourceVersion get 410 Gone.
+    pub(crate) fn compact(&mut self) {
+        self.history.clear();
+        self.compacted_rv = self.rv;
+    }
+
+    /// Registers a watcher. `from`: `None` to start now (after `initial` ADDED events for the
+    /// current objects, when asked), `Some(rv)` to replay the history after `rv` first.
+    /// Errors with the compacted resourceVersion when `rv` is too old.
+    pub(crate) fn start_watch(
+        &mut self,
+        def: &ResourceDef,
+        filter: WatchFilter,
+        from: Option<u64>,
+        initial: bool,
+        initial_end_bookmark: bool,
+    ) -> Result<(u64, mpsc::UnboundedReceiver<WatchItem>), u64> {
+        let res = Self::key_of(def);
+        let (tx, rx) = mpsc::unbounded_channel();
+        match from {
+            Some(rv) => {
+                if rv < self.compacted_rv {
+                    return Err(self.compacted_rv);
+                }
+                for ev in self.history.iter().filter(|e| e.rv > rv && e.res == res) {
+                    if let Some(item) = filter.translate(ev) {
+                        let _ = tx.send(item);
+                    }
+                }
+            }
+            None => {
+                if initial {
+                    for (_, obj) in self.objects(def) {
+                        if filter.matches(obj) {
+                            let _ = tx.send(WatchItem::Event(EventType::Added, obj.clone()));
+                        }
+                    }
+                }
+                if initial_end_bookmark {
+                    let _ = tx.send(WatchItem::Bookmark {
+                        rv: self.rv,
+                        initial_events_end: true,
+                    });
+                }
+            }
+        }
+        let id = self.next_watcher_id;
+        self.next_watcher_id += 1;
+        self.watchers.push(Watcher { id, res, filter, tx });
+        Ok((id, rx))
+    }
+
+    /// Queues a bookmark at the current resourceVersion for watcher `id` (after every event
+    /// already queued for it). False if the watcher is gone.
+    pub(crate) fn bookmark(&mut self, id: u64) -> bool {
+        let rv = self.rv;
+        match self.watchers.iter().find(|w| w.id == id) {
+            Some(w) => {
+                w.tx.send(WatchItem::Bookmark {
+                    rv,
+                    initial_events_end: false,
+                })
+                .is_ok()
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn stop_watch(&mut self, id: u64) {
+        self.watchers.retain(|w| w.id != id);
+    }
+}
