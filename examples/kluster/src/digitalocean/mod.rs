@@ -1,0 +1,1 @@
+//! DigitalOcean API client for the DOKS endpoints the operator uses.

@@ -1,0 +1,2 @@
+//! The kluster operator binary.
+fn main() {}
