@@ -5,7 +5,8 @@
 //!
 //! The pipeline: [`source`] (files, modules) → [`markers`] (parse) → [`model`] (groups, versions,
 //! kinds, types) → [`schema`] (OpenAPI v3 structural schemas) → [`crd`] (CRD objects, YAML) →
-//! [`output`] (atomic writes, drift checks).
+//! [`output`] (atomic writes, drift checks). [`rbac`] turns `+kubebuilder:rbac` markers into a
+//! ClusterRole and Roles ([`generate_rbac`]).
 //!
 //! ```no_run
 //! let out = kgen::generate_crds(&kgen::CrdOptions::new(["examples/kluster/src/api"])).unwrap();
@@ -23,10 +24,12 @@ pub mod diag;
 pub mod markers;
 pub mod model;
 pub mod output;
+pub mod rbac;
 pub mod schema;
 pub mod source;
 
 pub use builder::{BuildReport, Builder};
+pub use rbac::{RbacOptions, RbacOutput, generate_rbac};
 
 use diag::{Diagnostic, Diagnostics, Failed};
 use output::GeneratedFile;

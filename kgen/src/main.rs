@@ -15,6 +15,7 @@ use std::process::ExitCode;
         kgen crd --paths examples/kluster/src/api --out config/crd/bases\n  \
         kgen crd --paths examples/kluster/src/api --stdout\n  \
         kgen crd --paths examples/kluster/src/api --out config/crd/bases --check\n  \
+        kgen rbac --paths examples/kluster/src --out examples/kluster/config/rbac\n  \
         kgen markers printcolumn"
 )]
 struct Cli {
@@ -37,6 +38,20 @@ enum Command {
         kgen client --paths examples/kluster/src/api --stdout\n  \
         kgen client --paths api/ --out src/generated --check")]
     Client(ClientArgs),
+    /// Write a ClusterRole (and a Role per namespace) from `+kubebuilder:rbac` markers into role.yaml.
+    #[command(
+        after_help = "Markers go in any doc comment (`//!` on a module, `///` on an item) or in \
+        #[kgen(rbac(...))]:\n  \
+        //! +kubebuilder:rbac:groups=apps,resources=deployments;deployments/status,verbs=get;list;watch\n  \
+        //! +kubebuilder:rbac:groups=core,resources=secrets,resourceNames=token,verbs=get\n  \
+        //! +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=system\n  \
+        //! +kubebuilder:rbac:urls=/metrics,verbs=get\n\n\
+        Examples:\n  \
+        kgen rbac --paths examples/kluster/src --out examples/kluster/config/rbac\n  \
+        kgen rbac --paths src --stdout --role-name my-operator\n  \
+        kgen rbac --paths src --out config/rbac --check     # exit 1 with a diff when role.yaml is stale"
+    )]
+    Rbac(RbacArgs),
     /// List every marker kgen understands (name, arguments, where it goes, what it does).
     #[command(after_help = "Examples:\n  kgen markers\n  kgen markers validation:Max\n  kgen markers --json")]
     Markers {
@@ -97,11 +112,34 @@ struct ClientArgs {
     crate_path: String,
 }
 
+#[derive(Args)]
+struct RbacArgs {
+    /// Directory (or file) to scan for +kubebuilder:rbac markers; repeat for several.
+    #[arg(long, required = true, value_name = "DIR")]
+    paths: Vec<PathBuf>,
+    /// Output directory; the roles go to DIR/role.yaml.
+    #[arg(long, default_value = "config/rbac", conflicts_with = "stdout", value_name = "DIR")]
+    out: PathBuf,
+    /// Print role.yaml to standard output instead of writing it.
+    #[arg(long)]
+    stdout: bool,
+    /// Write nothing; exit 1 and print a diff if DIR/role.yaml differs from what would be written.
+    #[arg(long, conflicts_with = "stdout")]
+    check: bool,
+    /// Name of the ClusterRole, and of each Role whose marker has no roleName=.
+    #[arg(long, default_value = kgen::rbac::DEFAULT_ROLE_NAME, value_name = "NAME")]
+    role_name: String,
+    /// File whose text goes before the first `---` (default: kgen's "generated" comment).
+    #[arg(long, value_name = "FILE")]
+    header_file: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Crd(args) => crd(args),
         Command::Client(args) => client(args),
+        Command::Rbac(args) => rbac(args),
         Command::Markers { json, filter } => {
             if json {
                 println!("{}", kgen::markers::help::json());
@@ -217,17 +255,80 @@ fn client(args: ClientArgs) -> ExitCode {
     }
 }
 
+fn rbac(args: RbacArgs) -> ExitCode {
+    let header = match &args.header_file {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("error: --header-file {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let opts = kgen::RbacOptions {
+        paths: args.paths,
+        role_name: args.role_name,
+        header,
+    };
+    let out = match kgen::generate_rbac(&opts) {
+        Ok(o) => o,
+        Err(failed) => return report_failure(&failed),
+    };
+    for w in &out.warnings {
+        eprintln!("{w}");
+    }
+    if out.files.is_empty() {
+        eprintln!("warning: no +kubebuilder:rbac markers found; nothing to write");
+    }
+    if args.stdout {
+        for f in &out.files {
+            print!("{}", f.contents);
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.check {
+        return check_what(&args.out, &out.files, "RBAC", "the +kubebuilder:rbac markers");
+    }
+    match write_files(&args.out, &out.files) {
+        Ok(r) => {
+            for f in &out.files {
+                let state = if r.written.is_empty() { "unchanged" } else { "written" };
+                println!("{} {state}", args.out.join(&f.name).display());
+            }
+            for role in &out.roles {
+                let ns = role
+                    .namespace
+                    .as_deref()
+                    .map(|n| format!(" in {n}"))
+                    .unwrap_or_default();
+                println!("  {} {}{ns}: {} rule(s)", role.kind(), role.name, role.rules.len());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing to {}: {e} (no file was replaced)", args.out.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn check(dir: &Path, files: &[GeneratedFile]) -> ExitCode {
+    check_what(dir, files, "CRD", "the API types")
+}
+
+/// `--check`: `what` names the files in messages, `source` what they are generated from.
+fn check_what(dir: &Path, files: &[GeneratedFile], what: &str, source: &str) -> ExitCode {
     let drift = check_files(dir, files);
     if drift.is_empty() {
-        println!("{} CRD file(s) in {} are up to date", files.len(), dir.display());
+        println!("{} {what} file(s) in {} are up to date", files.len(), dir.display());
         return ExitCode::SUCCESS;
     }
     for d in &drift {
         print!("{}", d.diff);
     }
     eprintln!(
-        "error: {} file(s) in {} differ from the API types; run the same command without --check to update them",
+        "error: {} file(s) in {} differ from {source}; run the same command without --check to update them",
         drift.len(),
         dir.display()
     );

@@ -22,6 +22,9 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             positional: None,
         },
         ANY,
-        "An RBAC rule: groups, resources, resourceNames, verbs (required), urls, namespace, roleName.",
+        "An RBAC rule for `kgen rbac` (config/rbac/role.yaml): groups (`core` or \"\" is the core group), \
+         resources (`name` or `name/subresource`), resourceNames, verbs (required), urls (non-resource URLs; \
+         ClusterRole only), namespace (a Role in that namespace instead of the ClusterRole), roleName. \
+         `kgen rbac` reads it from any doc comment, functions and impl blocks included.",
     ))]
 }
