@@ -6,10 +6,13 @@
 //! - [`digitalocean`]: the DigitalOcean API client (retries, rate limiting, typed errors).
 //! - [`standin`]: a stateful stand-in for the DigitalOcean Kubernetes API, for tests and the demo.
 //! - [`operator`]: the controller: reconcile, events, leader election.
+//! - [`demo`]: `kluster demo`, the life cycle in one process.
 //! - [`permissions`]: the RBAC markers `kgen rbac` turns into the operator's ClusterRole.
 
 pub mod api;
+pub mod demo;
 pub mod digitalocean;
+pub mod duration;
 pub mod operator;
 pub mod permissions;
 pub mod standin;
@@ -18,4 +21,18 @@ pub mod standin;
 /// and `fake_api_server()`.
 pub mod generated {
     kgen_runtime::include_generated!();
+}
+
+/// Applies the Kluster CRD by server-side apply (what `kluster --install-crds` does).
+pub async fn install_crd(client: &kube::Client) -> Result<(), kube::Error> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    let crd = api::v1alpha1::Kluster::crd();
+    let name = crd.metadata.name.clone().unwrap_or_default();
+    let mut body = serde_json::to_value(&crd).expect("a CRD serializes");
+    body["apiVersion"] = "apiextensions.k8s.io/v1".into();
+    body["kind"] = "CustomResourceDefinition".into();
+    let params = kube::api::PatchParams::apply(operator::MANAGER).force();
+    crds.patch(&name, &params, &kube::api::Patch::Apply(&body)).await?;
+    Ok(())
 }

@@ -1,1 +1,37 @@
 //! RBAC markers for the operator: `kgen rbac` turns them into `config/rbac/role.yaml`.
+//!
+//! Least privilege: every verb below is one the operator calls, and nothing else is granted.
+//! Regenerate the role after changing them (a test fails while `role.yaml` is stale):
+//!
+//! ```text
+//! cargo run -p kgen -- rbac --paths examples/kluster/src --out examples/kluster/config/rbac
+//! ```
+//!
+//! Klusters: watched by the informer (list/watch), read fresh before a create is retried (get);
+//! JSON patches add and remove the finalizer (patch).
+//! +kubebuilder:rbac:groups=kgen.dev,resources=klusters,verbs=get;list;watch;patch
+//!
+//! Kluster status: progress, cluster ID and conditions are merge-patched through the status subresource.
+//! +kubebuilder:rbac:groups=kgen.dev,resources=klusters/status,verbs=patch
+//!
+//! Kluster finalizers: lets the kubeconfig Secret's owner reference to its Kluster block deletion (admission
+//! plugin OwnerReferencesPermissionEnforcement).
+//! +kubebuilder:rbac:groups=kgen.dev,resources=klusters/finalizers,verbs=update
+//!
+//! Secrets: get reads the DigitalOcean token and checks the kubeconfig Secret; create/patch write the
+//! kubeconfig Secret by server-side apply (an apply that creates needs create). The garbage collector,
+//! not the operator, deletes it with its Kluster.
+//! +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create;patch
+//!
+//! Events: the reconciler records what it did on each Kluster (patch updates a repeated event's series).
+//! +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+//!
+//! Leases: leader election between replicas, only in the operator's own namespace (a Role, not the ClusterRole;
+//! kustomize's `namespace:` moves it with the operator).
+//! +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=kluster-system
+//!
+//! CRDs: `--install-crds` creates the Kluster CRD (Kubernetes cannot restrict create to one name)...
+//! +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=create
+//!
+//! ...and reads and server-side-applies only `klusters.kgen.dev`, no other CRD.
+//! +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,resourceNames=klusters.kgen.dev,verbs=get;patch
