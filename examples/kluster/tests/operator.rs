@@ -384,3 +384,50 @@ async fn a_rate_limited_standin_is_paced_not_hammered() {
     task.await.unwrap().unwrap();
     let _ = Progress::Running;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_crds_applies_the_generated_crd_to_a_bare_api_server() {
+    kluster::digitalocean::install_crypto_provider();
+    let api = kgen_runtime::fake::FakeApiServer::new();
+    let client = api.client();
+    kluster::install_crd(&client).await.unwrap();
+    // Idempotent, as a restart applies it again.
+    kluster::install_crd(&client).await.unwrap();
+    let stored = api.get_json("customresourcedefinitions", None, "klusters.kgen.dev").expect("the CRD is stored");
+    assert_eq!(stored["spec"]["names"]["kind"], "Kluster");
+    let klusters: kube::Api<kluster::api::v1alpha1::Kluster> = kube::Api::namespaced(client, NS);
+    klusters.create(&PostParams::default(), &kluster("served", 1)).await.expect("the new resource is served");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics_endpoints() {
+    let env = Env::new(Duration::from_millis(100)).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let operator = env.start_operator_with(kluster::operator::OperatorConfig {
+        timing: common::timing(),
+        health_addr: Some(addr),
+        ..Default::default()
+    });
+    env.create_kluster("observed", 1).await;
+    env.wait_for("observed", WAIT, is_running).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("http://{addr}{path}")).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    assert_eq!(get("/nope").await.unwrap().status(), 404);
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(value("kluster_reconcile_total") >= 2);
+    assert_eq!(value("kluster_digitalocean_requests_total"), env.standin.request_count() as u64);
+    assert_eq!(value("kluster_leader"), 0, "no leader election configured");
+    operator.stop().await.unwrap();
+}
