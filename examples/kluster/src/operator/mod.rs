@@ -27,8 +27,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use kgen_runtime::workqueue::WorkQueue;
+use kgen_runtime::workqueue::{Bucket, ItemExponential, MaxOf, WorkQueue};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
@@ -146,7 +147,13 @@ impl Operator {
             None => SharedInformerFactory::new(self.client.clone(), None),
         };
         let informer = factory.kgen_v1alpha1().klusters();
-        let queue = WorkQueue::builder().name("klusters").build();
+        // client-go's controller limiter, with the per-item backoff capped at 5 minutes rather than
+        // 1000 s: a Kluster waiting for its token Secret is retried at least that often.
+        let limiter = MaxOf::new(vec![
+            Box::new(ItemExponential::new(Duration::from_millis(5), Duration::from_secs(300))),
+            Box::new(Bucket::new(10.0, 100)),
+        ]);
+        let queue = WorkQueue::builder().name("klusters").rate_limiter(limiter).build();
         controller::enqueue_from(&informer, &queue);
         let ctx = Arc::new(Context::new(
             Clientset::new(self.client.clone()),
