@@ -2,15 +2,14 @@
 //! fields pruned (or rejected with `fieldValidation=Strict`), defaults applied, the OpenAPI value
 //! validations checked, then the CEL rules (`x-kubernetes-validations`).
 //!
-//! The schema part uses kgen's own [`kgen::schema::validate`] functions (`prune`,
-//! `apply_defaults`, `validate_value`); see [`super::cel`] for the CEL part. CEL rules are only
-//! evaluated when the OpenAPI validations pass.
+//! The schema part uses kgen's own [`kgen::schema::validate`] functions (`prune`, which also drops
+//! the `null`s of non-nullable fields, `apply_defaults`, `validate_value`); see [`super::cel`] for
+//! the CEL part. CEL rules are only evaluated when the OpenAPI validations pass.
 
 use super::cel;
 use super::meta::name_of;
 use super::resources::{ResourceDef, VersionDef};
 use super::status::{ApiResult, FieldError, error, invalid};
-use kgen::schema::Schema;
 use kgen::schema::validate::{ValueError, apply_defaults, prune, unknown_fields_of_object, validate_value};
 use serde_json::Value;
 
@@ -98,34 +97,6 @@ fn field_error(obj: &Value, e: &ValueError) -> FieldError {
     FieldError::new("FieldValueInvalid", &e.path, format!("Invalid value: {shown}: {m}"))
 }
 
-/// Drops `null` values of object fields whose schema is not `nullable`, as the API server does
-/// before defaulting (since Kubernetes 1.20), so that a default applies and an optional field
-/// sent as `null` is simply absent. (kgen's `prune` keeps them, and `validate_value` then reports
-/// a type error.)
-fn drop_non_nullable_nulls(s: &Schema, v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.retain(|k, c| {
-                let cs = s.properties.get(k).or(s.additional_properties.as_deref());
-                !(c.is_null() && cs.is_some_and(|cs| !cs.nullable))
-            });
-            for (k, c) in m.iter_mut() {
-                if let Some(cs) = s.properties.get(k).or(s.additional_properties.as_deref()) {
-                    drop_non_nullable_nulls(cs, c);
-                }
-            }
-        }
-        Value::Array(items) => {
-            if let Some(is) = s.items.as_deref() {
-                for i in items {
-                    drop_non_nullable_nulls(is, i);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Checks `metadata.name` of a new object.
 pub(crate) fn check_name(def: &ResourceDef, obj: &Value) -> ApiResult<()> {
     let name = name_of(obj);
@@ -161,8 +132,9 @@ pub(crate) fn admit(
         let list: Vec<String> = unknown.iter().map(|u| format!("unknown field \"{u}\"")).collect();
         return Err(error(400, format!("strict decoding error: {}", list.join(", "))));
     }
+    // As the API server: prune (unknown fields, then `null`s of non-nullable fields without a
+    // default), default, validate.
     prune(schema, obj);
-    drop_non_nullable_nulls(schema, obj);
     apply_defaults(schema, obj);
     let errors: Vec<FieldError> = validate_value(schema, obj)
         .iter()
@@ -187,17 +159,93 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn def(schema: Value) -> ResourceDef {
+        super::super::resources::from_crd(&json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "things.kgen.dev"},
+            "spec": {
+                "group": "kgen.dev",
+                "names": {"kind": "Thing", "plural": "things"},
+                "scope": "Namespaced",
+                "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": schema}}]
+            }
+        }))
+        .unwrap()
+    }
+
+    fn thing(spec: Value) -> Value {
+        json!({"apiVersion": "kgen.dev/v1", "kind": "Thing", "metadata": {"name": "t", "namespace": "default"}, "spec": spec})
+    }
+
+    /// Admits `obj`: the admitted object, or the 422's causes as `reason field`.
+    fn run(def: &ResourceDef, mut obj: Value) -> Result<Value, Vec<String>> {
+        match admit(def, &def.versions[0], &mut obj, None, FieldValidation::Warn) {
+            Ok(_) => Ok(obj),
+            Err(status) => {
+                assert_eq!(status.code, 422, "{status:?}");
+                let causes = status.details.map(|d| d.causes).unwrap_or_default();
+                Err(causes.iter().map(|c| format!("{} {}", c.reason, c.field)).collect())
+            }
+        }
+    }
+
     #[test]
-    fn nulls_of_non_nullable_fields_are_dropped() {
-        let s = Schema::from_json(&json!({"type": "object", "properties": {
-            "a": {"type": "string"},
-            "b": {"type": "string", "nullable": true},
-            "m": {"type": "object", "additionalProperties": {"type": "integer"}}
-        }}))
+    fn nulls_of_non_nullable_fields_are_dropped_before_defaulting() {
+        let d = def(json!({"type": "object", "properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+            "spec": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "opt": {"type": "string"},
+                "note": {"type": "string", "nullable": true},
+                "size": {"type": "integer", "default": 3},
+                "m": {"type": "object", "additionalProperties": {"type": "integer"}}
+            }}
+        }}));
+        let ok = run(
+            &d,
+            thing(json!({"name": "n", "opt": null, "note": null, "size": null, "m": {"x": null, "y": 1}})),
+        )
         .unwrap();
-        let mut v = json!({"a": null, "b": null, "m": {"x": null, "y": 1}});
-        drop_non_nullable_nulls(&s, &mut v);
-        assert_eq!(v, json!({"b": null, "m": {"y": 1}}));
+        assert_eq!(ok["spec"], json!({"name": "n", "note": null, "size": 3, "m": {"y": 1}}));
+        assert_eq!(
+            run(&d, thing(json!({"name": null}))).unwrap_err(),
+            ["FieldValueRequired spec.name"]
+        );
+    }
+
+    #[test]
+    fn all_of_and_not_in_a_crd_are_enforced() {
+        let d = def(json!({"type": "object", "properties": {
+            "spec": {"type": "object",
+                "properties": {"a": {"type": "string"}, "b": {"type": "string"},
+                               "n": {"type": "integer", "not": {"enum": [13]}}},
+                "allOf": [{"required": ["a"]}, {"not": {"required": ["b"]}}]}
+        }}));
+        assert!(run(&d, thing(json!({"a": "x", "n": 1}))).is_ok());
+        assert_eq!(
+            run(&d, thing(json!({"n": 1}))).unwrap_err(),
+            ["FieldValueRequired spec.a"]
+        );
+        assert_eq!(
+            run(&d, thing(json!({"a": "x", "b": "y"}))).unwrap_err(),
+            ["FieldValueInvalid spec"]
+        );
+        assert_eq!(
+            run(&d, thing(json!({"a": "x", "n": 13}))).unwrap_err(),
+            ["FieldValueInvalid spec.n"]
+        );
+    }
+
+    #[test]
+    fn a_crd_with_a_keyword_structural_schemas_forbid_is_refused() {
+        let e = super::super::resources::from_crd(&json!({
+            "spec": {"group": "kgen.dev", "names": {"kind": "Thing", "plural": "things"},
+                     "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+                         "type": "object", "properties": {"spec": {"$ref": "#/definitions/Spec"}}}}}]}
+        }))
+        .unwrap_err();
+        assert!(e.contains("unknown keyword \"$ref\" at properties.spec"), "{e}");
     }
 
     #[test]

@@ -3,15 +3,18 @@
 //! These functions implement what the Kubernetes API server does with a custom resource once its
 //! CRD is installed, minus CEL:
 //!
+//! * [`prune`] / [`prune_node`]: drop fields the schema does not know, then `null`s of fields
+//!   that are not `nullable` and have no `default` ([`drop_non_nullable_nulls`]);
 //! * [`apply_defaults`]: fill in `default`s of absent (or non-nullable `null`) fields;
-//! * [`prune`] / [`prune_node`]: drop fields the schema does not know;
 //! * [`validate_value`]: check the OpenAPI value validations (`type`, `enum`, bounds, `pattern`,
 //!   `required`, list types, formats, ...);
 //! * [`unknown_fields`] / [`unknown_fields_of_object`]: report what pruning would drop.
 //!
-//! The API server runs them in the order prune, default, validate. kgen uses them to check
-//! `default`s and `example`s at generation time; an in-memory fake API server can use them on whole
-//! objects.
+//! The API server runs them in the order prune (unknown fields, then non-nullable nulls), default,
+//! validate: so a `null` sent for an optional field is as if it were absent, one for a field with
+//! a default gets the default, and one for a required field is reported as `Required value`. kgen
+//! uses them to check `default`s and `example`s at generation time; an in-memory fake API server
+//! can use them on whole objects.
 //!
 //! Paths in [`ValueError`] name the offending value: `spec.nodePools[0].count` (properties with a
 //! dot, list items with `[index]`, map entries with `[key]`); the root is the empty string.
@@ -359,8 +362,8 @@ fn is_base64(s: &str) -> bool {
 /// (with the exclusive flags), `multipleOf`, `minLength`/`maxLength` (in Unicode characters),
 /// `pattern`, `format` (`date-time`, `date`, `byte`, `int32`, `int64`), `minItems`/`maxItems`,
 /// `items`, `properties`, `required`, `additionalProperties`, `minProperties`/`maxProperties`,
-/// `anyOf`, `oneOf`, `x-kubernetes-int-or-string`, `x-kubernetes-list-type` `set` and `map`
-/// uniqueness, and the `apiVersion`/`kind` of `x-kubernetes-embedded-resource` objects.
+/// `allOf`, `anyOf`, `oneOf`, `not`, `x-kubernetes-int-or-string`, `x-kubernetes-list-type` `set`
+/// and `map` uniqueness, and the `apiVersion`/`kind` of `x-kubernetes-embedded-resource` objects.
 ///
 /// Unknown fields are not errors here (the API server prunes them): see [`unknown_fields`].
 /// An invalid `pattern` is reported as an error on the value it should have checked.
@@ -448,6 +451,25 @@ fn validate_at(s: &Schema, value: &Value, path: &str, out: &mut Vec<ValueError>)
             )),
         }
     }
+    // As the API server's validator: the errors of every failing allOf branch, at their own paths.
+    for branch in &s.all_of {
+        validate_at(branch, value, path, out);
+    }
+    if let Some(not) = &s.not {
+        let mut errs = Vec::new();
+        validate_at(not, value, path, &mut errs);
+        if errs.is_empty() {
+            out.push(ValueError::new(
+                path,
+                format!("must not match the schema in not ({})", show_schema(not)),
+            ));
+        }
+    }
+}
+
+/// A schema for a message, cut short if long.
+fn show_schema(s: &Schema) -> String {
+    show(&s.to_json())
 }
 
 /// Errors of a branch, paths shown relative to the branch's value.
@@ -521,10 +543,7 @@ fn validate_number(s: &Schema, n: &Number, path: &str, out: &mut Vec<ValueError>
             (Num::Int(a), Num::Int(b)) => a % b == 0,
             (a, b) => {
                 let b = b.as_f64();
-                b == 0.0 || {
-                    let q = a.as_f64() / b;
-                    q.is_finite() && q.fract() == 0.0
-                }
+                b == 0.0 || is_multiple(a.as_f64(), b)
             }
         };
         if !ok {
@@ -536,6 +555,26 @@ fn validate_number(s: &Schema, n: &Number, path: &str, out: &mut Vec<ValueError>
     {
         out.push(ValueError::new(path, msg));
     }
+}
+
+/// Whether `value` is a multiple of `factor` (not 0) up to floating-point error, as the API
+/// server's go-openapi validator decides for non-integers (`MultipleOf` with
+/// `IsFloat64AJSONInteger`): the quotient (`value * (1 / factor)` for factors below 1, which is
+/// exact more often, else `value / factor`) must be within a relative 1e-9 of a whole number in
+/// ±(2^53 - 1). So `0.3` is a multiple of `0.1`, and `0.35` is not.
+fn is_multiple(value: f64, factor: f64) -> bool {
+    const EPSILON: f64 = 1e-9;
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0; // 2^53 - 1
+    let q = if factor.abs() < 1.0 {
+        1.0 / factor * value
+    } else {
+        value / factor
+    };
+    if !q.is_finite() || q.abs() > MAX_SAFE {
+        return false;
+    }
+    let rounded = q.round();
+    q == rounded || (rounded != 0.0 && (q - rounded).abs() < EPSILON * rounded.abs())
 }
 
 fn validate_string(s: &Schema, text: &str, value: &Value, path: &str, out: &mut Vec<ValueError>) {
@@ -739,13 +778,7 @@ fn validate_type_meta(map: &Map<String, Value>, path: &str, out: &mut Vec<ValueE
 pub fn unknown_fields(schema: &Schema, value: &Value) -> Vec<ValueError> {
     let mut v = value.clone();
     let mut out = Vec::new();
-    prune_at(
-        &mut v,
-        Some(schema),
-        schema.embedded_resource == Some(true),
-        "",
-        &mut out,
-    );
+    prune_at(&mut v, schema, schema.embedded_resource == Some(true), "", &mut out);
     out
 }
 
@@ -754,20 +787,27 @@ pub fn unknown_fields(schema: &Schema, value: &Value) -> Vec<ValueError> {
 pub fn unknown_fields_of_object(schema: &Schema, value: &Value) -> Vec<ValueError> {
     let mut v = value.clone();
     let mut out = Vec::new();
-    prune_at(&mut v, Some(schema), true, "", &mut out);
+    prune_at(&mut v, schema, true, "", &mut out);
     out
 }
 
 /// Drops unknown fields from `value`, a whole custom resource whose `openAPIV3Schema` is `schema`,
-/// as the API server does before defaulting and validation.
+/// then the `null`s of fields that are neither `nullable` nor defaulted
+/// ([`drop_non_nullable_nulls`]), as the API server does when it decodes a custom resource, before
+/// defaulting and validation.
 ///
 /// At resource roots (the top, and every `x-kubernetes-embedded-resource` object) `apiVersion` and
 /// `kind` are kept, and `metadata` keeps the top-level keys of `ObjectMeta` (see
 /// [`OBJECT_META_FIELDS`]) whatever the schema says. Under
 /// `x-kubernetes-preserve-unknown-fields: true` unknown fields are kept, but known properties
-/// (and the items of preserved arrays) are still pruned by their own schemas.
+/// (and the items of preserved arrays) are still pruned by their own schemas. The items of an
+/// array without an `items` schema (which a structural schema cannot have) are kept as they are.
+///
+/// `allOf`, `anyOf`, `oneOf` and `not` play no part: in a structural schema they cannot declare
+/// fields.
 pub fn prune(schema: &Schema, value: &mut Value) {
-    prune_at(value, Some(schema), true, "", &mut Vec::new());
+    prune_at(value, schema, true, "", &mut Vec::new());
+    drop_non_nullable_nulls(schema, value);
 }
 
 /// Like [`prune`], for a value of the node `schema` rather than a whole object: the value is a
@@ -775,17 +815,48 @@ pub fn prune(schema: &Schema, value: &mut Value) {
 pub fn prune_node(schema: &Schema, value: &mut Value) {
     prune_at(
         value,
-        Some(schema),
+        schema,
         schema.embedded_resource == Some(true),
         "",
         &mut Vec::new(),
     );
+    drop_non_nullable_nulls(schema, value);
 }
 
-fn prune_at(v: &mut Value, s: Option<&Schema>, resource_root: bool, path: &str, out: &mut Vec<ValueError>) {
-    if let Some(s) = s
-        && s.preserve_unknown_fields == Some(true)
-    {
+/// Drops every object field whose value is `null` and whose schema (in `properties`, else
+/// `additionalProperties`) is neither `nullable` nor has a `default`, at any depth; [`prune`] and
+/// [`prune_node`] call it. This is the API server's `PruneNonNullableNullsWithoutDefaults`, run
+/// right after pruning: a `null` sent for an optional field is then as if the field were absent,
+/// and one for a required field is reported as `Required value` rather than as a type error.
+/// `null`s that have a default are left for [`apply_defaults`] to replace.
+///
+/// List items are never dropped (a `null` item of a non-nullable list stays, and fails
+/// validation), and fields without a schema (unknown fields under
+/// `x-kubernetes-preserve-unknown-fields`) are kept.
+pub fn drop_non_nullable_nulls(schema: &Schema, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let field_schema = |k: &str| schema.properties.get(k).or(schema.additional_properties.as_deref());
+            map.retain(|k, v| !(v.is_null() && field_schema(k).is_some_and(|f| !f.nullable && f.default.is_none())));
+            for (k, v) in map.iter_mut() {
+                if let Some(f) = field_schema(k) {
+                    drop_non_nullable_nulls(f, v);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = &schema.items {
+                for item in items {
+                    drop_non_nullable_nulls(item_schema, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn prune_at(v: &mut Value, s: &Schema, resource_root: bool, path: &str, out: &mut Vec<ValueError>) {
+    if s.preserve_unknown_fields == Some(true) {
         prune_preserved(v, s, resource_root, path, out);
         return;
     }
@@ -796,45 +867,27 @@ fn prune_at(v: &mut Value, s: Option<&Schema>, resource_root: bool, path: &str, 
                 if resource_root && (k == "apiVersion" || k == "kind") {
                     continue;
                 }
+                let x = map.get_mut(&k).expect("present");
                 if resource_root && k == "metadata" {
-                    prune_metadata(map.get_mut(&k).expect("present"), &child(path, &k), out);
-                    continue;
-                }
-                match s {
-                    Some(s) if s.properties.contains_key(&k) => {
-                        let p = &s.properties[&k];
-                        prune_at(
-                            map.get_mut(&k).expect("present"),
-                            Some(p),
-                            p.embedded_resource == Some(true),
-                            &child(path, &k),
-                            out,
-                        );
-                    }
-                    Some(Schema {
-                        additional_properties: Some(ap),
-                        ..
-                    }) => {
-                        prune_at(
-                            map.get_mut(&k).expect("present"),
-                            Some(ap),
-                            ap.embedded_resource == Some(true),
-                            &key(path, &k),
-                            out,
-                        );
-                    }
-                    _ => {
-                        map.remove(&k);
-                        out.push(ValueError::new(path, format!("unknown field {k:?}")));
-                    }
+                    prune_metadata(x, &child(path, &k), out);
+                } else if let Some(p) = s.properties.get(&k) {
+                    prune_at(x, p, p.embedded_resource == Some(true), &child(path, &k), out);
+                } else if let Some(ap) = &s.additional_properties {
+                    prune_at(x, ap, ap.embedded_resource == Some(true), &key(path, &k), out);
+                } else {
+                    map.remove(&k);
+                    out.push(ValueError::new(path, format!("unknown field {k:?}")));
                 }
             }
         }
         Value::Array(items) => {
-            let item_schema = s.and_then(|s| s.items.as_deref());
-            let root = item_schema.is_some_and(|i| i.embedded_resource == Some(true));
-            for (i, item) in items.iter_mut().enumerate() {
-                prune_at(item, item_schema, root, &index(path, i), out);
+            // An array schema without `items` is not structural; its items are kept as they are
+            // rather than pruned against no schema (which would empty every object in them).
+            if let Some(item_schema) = &s.items {
+                let root = item_schema.embedded_resource == Some(true);
+                for (i, item) in items.iter_mut().enumerate() {
+                    prune_at(item, item_schema, root, &index(path, i), out);
+                }
             }
         }
         _ => {}
@@ -855,9 +908,9 @@ fn prune_preserved(v: &mut Value, s: &Schema, resource_root: bool, path: &str, o
                 if resource_root && k == "metadata" {
                     prune_metadata(x, &child(path, &k), out);
                 } else if let Some(p) = s.properties.get(&k) {
-                    prune_at(x, Some(p), p.embedded_resource == Some(true), &child(path, &k), out);
+                    prune_at(x, p, p.embedded_resource == Some(true), &child(path, &k), out);
                 } else if let Some(ap) = &s.additional_properties {
-                    prune_at(x, Some(ap), ap.embedded_resource == Some(true), &key(path, &k), out);
+                    prune_at(x, ap, ap.embedded_resource == Some(true), &key(path, &k), out);
                 }
             }
         }
@@ -1608,6 +1661,241 @@ mod tests {
                 "tags": ["x", "none"]
             })
         );
+    }
+
+    // --- nulls: prune -> drop nulls -> default -> validate, as the API server -------------------
+
+    /// What the API server does with a custom resource before storing it (minus CEL).
+    fn admit(s: &Schema, mut v: Value) -> (Value, Vec<String>) {
+        prune(s, &mut v);
+        apply_defaults(s, &mut v);
+        let e = validate_value(s, &v).iter().map(ToString::to_string).collect();
+        (v, e)
+    }
+
+    fn null_schema() -> Schema {
+        Schema::from_json(&json!({"type": "object", "properties": {
+            "spec": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "note": {"type": "string", "nullable": true},
+                "size": {"type": "integer", "default": 3},
+                "opt": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "pools": {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                         "properties": {"known": {"type": "string"}}}
+            }}
+        }}))
+        .unwrap()
+    }
+
+    #[test]
+    fn prune_drops_nulls_of_non_nullable_fields() {
+        let mut v = json!({"spec": {
+            "name": "n", "note": null, "opt": null, "size": null,
+            "labels": {"a": null, "b": "x"},
+            "pools": [{"a": null}],
+            "tags": ["x", null],
+            "free": {"known": null, "unknown": null}
+        }});
+        prune(&null_schema(), &mut v);
+        // `size` has a default: kept for defaulting; list items cannot be dropped; unknown fields
+        // under x-kubernetes-preserve-unknown-fields have no schema to say they are not nullable.
+        assert_eq!(
+            v,
+            json!({"spec": {
+                "name": "n", "note": null, "size": null,
+                "labels": {"b": "x"},
+                "pools": [{}],
+                "tags": ["x", null],
+                "free": {"unknown": null}
+            }})
+        );
+    }
+
+    #[test]
+    fn null_optional_field_is_absent_and_null_defaulted_field_gets_its_default() {
+        let (v, e) = admit(
+            &null_schema(),
+            json!({"spec": {"name": "n", "opt": null, "size": null}}),
+        );
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(v, json!({"spec": {"name": "n", "size": 3}}));
+    }
+
+    #[test]
+    fn null_required_field_is_reported_as_required() {
+        let (_, e) = admit(&null_schema(), json!({"spec": {"name": null}}));
+        assert_eq!(e, vec!["spec.name: Required value"]);
+    }
+
+    #[test]
+    fn null_list_items_stay_type_errors() {
+        let (_, e) = admit(&null_schema(), json!({"spec": {"name": "n", "tags": [null]}}));
+        assert_eq!(e, vec!["spec.tags[0]: must be of type string, got null"]);
+    }
+
+    #[test]
+    fn prune_node_drops_nulls_too() {
+        let s = obj(vec![("a", Schema::typed("string")), ("b", Schema::typed("string"))]);
+        let mut v = json!({"a": null, "b": "x"});
+        prune_node(&s, &mut v);
+        assert_eq!(v, json!({"b": "x"}));
+        // Reporting unknown fields is unaffected: a null is not an unknown field.
+        assert!(unknown_fields(&s, &json!({"a": null})).is_empty());
+    }
+
+    // --- multipleOf -------------------------------------------------------------------------------
+
+    fn multiple_of_f(m: f64) -> Schema {
+        Schema {
+            multiple_of: Some(Number::from_f64(m).unwrap()),
+            ..Schema::typed("number")
+        }
+    }
+
+    #[test]
+    fn multiple_of_tolerates_floating_point_error() {
+        for (v, m) in [
+            (0.3, 0.1),
+            (-0.3, 0.1),
+            (0.7, 0.1),
+            (0.6, 0.2),
+            (0.35, 0.05),
+            (3.3, 1.1),
+            (6.6, 2.2),
+            (1.1, 0.1),
+        ] {
+            assert!(errs(&multiple_of_f(m), json!(v)).is_empty(), "{v} multipleOf {m}");
+        }
+        for (v, m) in [(0.35, 0.1), (3.4, 1.1), (0.31, 0.1), (1.0000001, 0.1)] {
+            assert_eq!(
+                one(&multiple_of_f(m), json!(v)).message,
+                format!("must be a multiple of {m}, got {v}"),
+                "{v} multipleOf {m}"
+            );
+        }
+        // An integer value with a fractional factor is compared as a float.
+        assert!(errs(&multiple_of_f(0.1), json!(3)).is_empty());
+        assert_eq!(errs(&multiple_of_f(0.7), json!(3)).len(), 1);
+    }
+
+    #[test]
+    fn multiple_of_is_exact_for_integers() {
+        let s = Schema {
+            multiple_of: Some(10.into()),
+            ..Schema::typed("integer")
+        };
+        // Within 1e-9 relative error of a multiple, but not one.
+        assert_eq!(
+            one(&s, json!(1_000_000_000_000_000_001i64)).message,
+            "must be a multiple of 10, got 1000000000000000001"
+        );
+        assert!(errs(&s, json!(1_000_000_000_000_000_000i64)).is_empty());
+        let two = Schema {
+            multiple_of: Some(2.into()),
+            ..Schema::typed("integer")
+        };
+        assert_eq!(errs(&two, json!(9_007_199_254_740_993i64)).len(), 1, "2^53 + 1");
+        assert!(errs(&two, json!(u64::MAX - 1)).is_empty());
+    }
+
+    // --- allOf / not --------------------------------------------------------------------------------
+
+    fn composed() -> Value {
+        json!({"type": "object", "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "a": {"type": "string"},
+                    "b": {"type": "string"},
+                    "n": {"type": "integer", "allOf": [{"minimum": 1}, {"maximum": 9}], "not": {"enum": [5]}}
+                },
+                "allOf": [{"required": ["a"]}, {"not": {"required": ["b"]}}],
+                "anyOf": [{"required": ["a"]}, {"required": ["n"]}],
+                "oneOf": [{"required": ["a"]}, {"required": ["b"]}]
+            }
+        }})
+    }
+
+    #[test]
+    fn all_of_and_not_round_trip() {
+        let s = Schema::from_json(&composed()).unwrap();
+        let spec = &s.properties["spec"];
+        assert_eq!(spec.all_of.len(), 2);
+        assert!(spec.all_of[1].not.is_some());
+        assert_eq!(s.to_json(), composed());
+    }
+
+    #[test]
+    fn all_of_requires_every_branch() {
+        let s = Schema::from_json(&composed()).unwrap();
+        assert!(errs(&s, json!({"spec": {"a": "x", "n": 3}})).is_empty());
+        let e = errs(&s, json!({"spec": {"n": 3}}));
+        assert!(e.iter().any(|e| e == "spec.a: Required value"), "{e:?}");
+        let e = errs(&s, json!({"spec": {"a": "x", "n": 10}}));
+        assert_eq!(e, vec!["spec.n: must be less than or equal to 9, got 10"]);
+    }
+
+    #[test]
+    fn not_rejects_what_its_schema_accepts() {
+        let s = Schema::from_json(&composed()).unwrap();
+        let e = errs(&s, json!({"spec": {"a": "x", "n": 5}}));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("spec.n: must not match the schema in not"), "{e:?}");
+        // allOf[1] is `not: {required: [b]}`.
+        let e = errs(&s, json!({"spec": {"a": "x", "b": "y"}}));
+        assert!(
+            e.iter()
+                .any(|e| e.starts_with("spec: must not match the schema in not")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn composition_keywords_do_not_prune_or_default() {
+        let s = Schema::from_json(&json!({"type": "object",
+            "properties": {"a": {"type": "string"}},
+            "allOf": [{"properties": {"b": {"default": "x"}}}],
+            "not": {"properties": {"c": {"type": "string"}}}
+        }))
+        .unwrap();
+        let mut v = json!({"a": "1", "b": "2", "c": "3"});
+        prune_node(&s, &mut v);
+        apply_defaults(&s, &mut v);
+        assert_eq!(v, json!({"a": "1"}));
+    }
+
+    #[test]
+    fn from_json_rejects_unknown_keywords() {
+        let e = Schema::from_json(&json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {"x": {"$ref": "#/definitions/X"}}}
+        }}))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("$ref"), "{e}");
+        assert!(e.contains("properties.spec.properties.x"), "{e}");
+        let e = Schema::from_json(&json!({"type": "object", "patternProperties": {}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("patternProperties"), "{e}");
+    }
+
+    // --- arrays without items ---------------------------------------------------------------------
+
+    #[test]
+    fn prune_keeps_items_of_arrays_without_an_items_schema() {
+        let s = obj(vec![("list", Schema::typed("array"))]);
+        let v = json!({"list": [{"a": 1, "b": {"c": null}}, 2, [{"d": 1}]]});
+        assert!(unknown_fields(&s, &v).is_empty());
+        let mut pruned = v.clone();
+        prune_node(&s, &mut pruned);
+        assert_eq!(pruned, v);
+        let mut defaulted = v.clone();
+        apply_defaults(&s, &mut defaulted);
+        assert_eq!(defaulted, v);
+        assert!(validate_value(&s, &v).is_empty());
     }
 
     #[test]
