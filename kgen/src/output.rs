@@ -36,10 +36,16 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> io::Result<WriteRepor
         }
         let parent = target.parent().unwrap_or(dir);
         fs::create_dir_all(parent)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".kgen-")
-            .suffix(".tmp")
-            .tempfile_in(parent)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".kgen-").suffix(".tmp");
+        // Temporary files are private (0600); generated files are ordinary files, readable as
+        // the umask allows, like any file an editor writes.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let mut tmp = builder.tempfile_in(parent)?;
         tmp.write_all(f.contents.as_bytes())?;
         tmp.as_file().sync_all()?;
         staged.push((tmp, target));
@@ -122,5 +128,17 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(".kgen-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_mode_of_ordinary_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_files(dir.path(), &[file("crd.yaml", "a: 1\n")]).unwrap();
+        // What any program's new file gets under this process' umask.
+        fs::write(dir.path().join("plain"), "x").unwrap();
+        let mode = |name: &str| fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("crd.yaml"), mode("plain"), "not the temporary file's private 0600");
     }
 }

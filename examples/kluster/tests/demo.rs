@@ -15,10 +15,19 @@ async fn demo_shows_the_life_cycle_and_cleans_up() {
     let mut out = Vec::new();
     run(&args, &mut out).await.expect("the demo succeeds");
     let text = String::from_utf8(out).unwrap();
-    let order = ["Pending", "Creating", "Running", "$ kubectl get klusters", "$ kubectl delete kluster", "Kluster deleted"];
+    let order = [
+        "Pending",
+        "Creating",
+        "Running",
+        "$ kubectl get klusters",
+        "$ kubectl delete kluster",
+        "Kluster deleted",
+    ];
     let mut from = 0;
     for step in order {
-        let at = text[from..].find(step).unwrap_or_else(|| panic!("{step:?} missing or out of order:\n{text}"));
+        let at = text[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("{step:?} missing or out of order:\n{text}"));
         from += at;
     }
     // The table has the CRD's printer columns and the sample's values.
@@ -27,11 +36,21 @@ async fn demo_shows_the_life_cycle_and_cleans_up() {
         assert!(header.contains(column), "{header}");
     }
     let row = text.lines().find(|l| l.starts_with("kluster-sample")).unwrap();
-    assert!(row.contains("Running") && row.contains("nyc1") && row.contains("latest"), "{row}");
+    assert!(
+        row.contains("Running") && row.contains("nyc1") && row.contains("latest"),
+        "{row}"
+    );
     assert!(text.contains("DigitalOcean clusters: none"), "{text}");
     assert!(text.contains("gone (garbage-collected with its owner)"), "{text}");
     for reason in ["Creating", "Created", "Provisioning", "Running", "Deleting", "Deleted"] {
-        assert!(text.lines().any(|l| l.trim_start().starts_with("Normal") && l.contains(reason)), "event {reason}:\n{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("Normal") && l.contains(reason)),
+            "event {reason}:\n{text}"
+        );
     }
-    assert!(!text.contains("Adopted"), "a fresh Kluster is created, not adopted:\n{text}");
+    assert!(
+        !text.contains("Adopted"),
+        "a fresh Kluster is created, not adopted:\n{text}"
+    );
 }

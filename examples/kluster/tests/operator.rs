@@ -393,10 +393,15 @@ async fn install_crds_applies_the_generated_crd_to_a_bare_api_server() {
     kluster::install_crd(&client).await.unwrap();
     // Idempotent, as a restart applies it again.
     kluster::install_crd(&client).await.unwrap();
-    let stored = api.get_json("customresourcedefinitions", None, "klusters.kgen.dev").expect("the CRD is stored");
+    let stored = api
+        .get_json("customresourcedefinitions", None, "klusters.kgen.dev")
+        .expect("the CRD is stored");
     assert_eq!(stored["spec"]["names"]["kind"], "Kluster");
     let klusters: kube::Api<kluster::api::v1alpha1::Kluster> = kube::Api::namespaced(client, NS);
-    klusters.create(&PostParams::default(), &kluster("served", 1)).await.expect("the new resource is served");
+    klusters
+        .create(&PostParams::default(), &kluster("served", 1))
+        .await
+        .expect("the new resource is served");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,7 +432,10 @@ async fn health_readiness_and_metrics_endpoints() {
             .unwrap()
     };
     assert!(value("kluster_reconcile_total") >= 2);
-    assert_eq!(value("kluster_digitalocean_requests_total"), env.standin.request_count() as u64);
+    assert_eq!(
+        value("kluster_digitalocean_requests_total"),
+        env.standin.request_count() as u64
+    );
     assert_eq!(value("kluster_leader"), 0, "no leader election configured");
     operator.stop().await.unwrap();
 }

@@ -97,10 +97,18 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
         logs()
     );
     // ...and replaced no response (it would have logged the violation).
-    let log = logs();
+    // The launcher's readiness probes hit a path the contract does not have; the rest is the operator.
+    let log: String = logs()
+        .lines()
+        .filter(|l| !l.contains("/__prism_ready"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     // Prism's validator logs only problems ("[VALIDATOR] ✖ error ...", "Violation: ...").
     for marker in ["VALIDATOR", "✖", "iolation"] {
-        assert!(!log.contains(marker), "Prism reported a contract problem ({marker}):\n{log}");
+        assert!(
+            !log.contains(marker),
+            "Prism reported a contract problem ({marker}):\n{log}"
+        );
     }
     assert!(env.standin.clusters().is_empty());
 }
