@@ -30,6 +30,8 @@ pub struct Builder {
     crate_path: Option<String>,
     emit_rerun_if_changed: Option<bool>,
     max_desc_len: Option<usize>,
+    /// Set by `format(false)`; the default (`false`) formats.
+    unformatted: bool,
 }
 
 /// What a build did.
@@ -113,6 +115,12 @@ impl Builder {
         self
     }
 
+    /// Format the generated code with prettyplease (default `true`).
+    pub fn format(mut self, on: bool) -> Self {
+        self.unformatted = !on;
+        self
+    }
+
     /// Shorten CRD descriptions (as `kgen crd --max-desc-len`).
     pub fn max_desc_len(mut self, n: usize) -> Self {
         self.max_desc_len = Some(n);
@@ -137,6 +145,7 @@ impl Builder {
         let codegen = CodegenOptions {
             crate_path: self.crate_path.clone().unwrap_or_else(|| "crate".into()),
             header: self.header.clone(),
+            format: !self.unformatted,
         };
         let result = generate_rust(&opts, &codegen);
         // Rerun on every input even when generation fails, so fixing the input re-runs the build.

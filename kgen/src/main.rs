@@ -223,6 +223,7 @@ fn client(args: ClientArgs) -> ExitCode {
     let codegen = kgen::codegen::CodegenOptions {
         crate_path: args.crate_path,
         header,
+        format: true,
     };
     let (out, source) = match kgen::generate_rust(&opts, &codegen) {
         Ok(o) => o,

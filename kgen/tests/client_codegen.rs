@@ -4,6 +4,7 @@
 use kgen::CrdOptions;
 use kgen::codegen::CodegenOptions;
 use std::collections::BTreeSet;
+use std::path::Path;
 
 fn generated(path: &str) -> String {
     let (_, source) =
@@ -164,4 +165,31 @@ fn kluster_code_is_deterministic_and_embeds_the_crd() {
             "apply_status"
         ])
     );
+}
+
+#[test]
+fn builder_writes_the_same_code_formatted_or_not() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+    let dir = tempfile::tempdir().unwrap();
+    let (formatted_dir, plain_dir) = (dir.path().join("formatted"), dir.path().join("plain"));
+    let build = |out: &Path, format: bool| {
+        kgen::Builder::new()
+            .paths([&root])
+            .out_dir(out)
+            .emit_rerun_if_changed(false)
+            .format(format)
+            .generate()
+            .unwrap();
+        std::fs::read_to_string(kgen::builder::generated_file(out)).unwrap()
+    };
+    let formatted = build(&formatted_dir, true);
+    let plain = build(&plain_dir, false);
+    assert_ne!(formatted, plain);
+    assert!(
+        formatted.lines().count() > 2 * plain.lines().count(),
+        "prettyplease spreads the code over lines"
+    );
+    // Both are the same Rust: formatting the plain code gives the formatted code.
+    let reformat = |code: &str| prettyplease::unparse(&syn::parse_file(code).unwrap());
+    assert_eq!(reformat(&plain), reformat(&formatted));
 }
