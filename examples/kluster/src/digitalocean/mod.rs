@@ -6,7 +6,7 @@
 //! for the same token share that token's limiter, so a thousand `Kluster`s on one token stay under
 //! DigitalOcean's burst limit of 250 requests per minute and 5,000 per hour.
 //!
-//! Behaviour, following `shared/reference/digitalocean-api.md`:
+//! Behaviour, following DigitalOcean's API documentation and the contract in `contract/`:
 //! - requests carry `Authorization: Bearer <token>`, `Accept: application/json`,
 //!   `User-Agent: kluster/<version>` and, with a body, `Content-Type: application/json`;
 //! - idempotent calls (GET, PUT, DELETE) retry connection errors, `429` and `5xx` except `501`;
