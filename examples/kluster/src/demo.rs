@@ -112,7 +112,7 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
     let klusters: Api<Kluster> = Api::namespaced(client.clone(), &namespace);
     secrets.create(&PostParams::default(), &secret).await?;
-    klusters.create(&PostParams::default(), &sample).await?;
+    let created = klusters.create(&PostParams::default(), &sample).await?;
     let name = sample.metadata.name.clone().unwrap_or_default();
     writeln!(
         out,
@@ -120,7 +120,9 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
         secret.metadata.name.clone().unwrap_or_default()
     )?;
 
-    let mut last = String::new();
+    // The Kluster as created (no status yet), then every change the operator makes.
+    let mut last = progress_line(&created);
+    writeln!(out, "  {:>5.1}s  {last}", started.elapsed().as_secs_f64())?;
     let deadline = started + args.timeout;
     loop {
         let kluster = klusters.get(&name).await?;
