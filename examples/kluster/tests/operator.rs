@@ -439,3 +439,40 @@ async fn health_readiness_and_metrics_endpoints() {
     assert_eq!(value("kluster_leader"), 0, "no leader election configured");
     operator.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_become_warning_events_with_the_message_and_request_id() {
+    let env = Env::new(Duration::from_millis(100)).await;
+    env.standin.inject(Fault::on(
+        "create_cluster",
+        FaultKind::Error {
+            status: 422,
+            id: "unprocessable_entity".into(),
+            message: "region nyc1 is full".into(),
+        },
+    ));
+    let operator = env.start_operator();
+    env.create_kluster("iota", 1).await;
+    env.wait_for("iota", WAIT, is_running).await;
+
+    let events = env.events("iota").await;
+    let (_, _, note) = events
+        .iter()
+        .find(|(t, r, _)| t == "Warning" && r == "DigitalOceanAPIError")
+        .unwrap_or_else(|| panic!("no Warning event: {events:?}"));
+    let failed = env
+        .standin
+        .requests()
+        .into_iter()
+        .find(|r| r.status == 422)
+        .expect("the 422 was recorded");
+    assert!(note.contains("region nyc1 is full"), "{note}");
+    assert!(
+        note.contains(&failed.request_id),
+        "the request id {} is in {note}",
+        failed.request_id
+    );
+    assert!(!note.contains(TOKEN));
+    assert_eq!(env.standin.clusters().len(), 1, "the retry created the cluster once");
+    operator.stop().await.unwrap();
+}
