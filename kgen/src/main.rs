@@ -151,16 +151,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The text of `--header-file`, if given; exit code 2 when it cannot be read.
+fn read_header(path: Option<&std::path::Path>) -> Result<Option<String>, ExitCode> {
+    let Some(path) = path else { return Ok(None) };
+    std::fs::read_to_string(path).map(Some).map_err(|e| {
+        eprintln!("error: --header-file {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
 fn crd(args: CrdArgs) -> ExitCode {
-    let header = match &args.header_file {
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                eprintln!("error: --header-file {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
+    let header = match read_header(args.header_file.as_deref()) {
+        Ok(h) => h,
+        Err(code) => return code,
     };
     let opts = kgen::CrdOptions {
         paths: args.paths,
@@ -209,15 +212,9 @@ fn crd(args: CrdArgs) -> ExitCode {
 }
 
 fn client(args: ClientArgs) -> ExitCode {
-    let header = match &args.header_file {
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                eprintln!("error: --header-file {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
+    let header = match read_header(args.header_file.as_deref()) {
+        Ok(h) => h,
+        Err(code) => return code,
     };
     let opts = kgen::CrdOptions::new(args.paths);
     let codegen = kgen::codegen::CodegenOptions {
@@ -257,15 +254,9 @@ fn client(args: ClientArgs) -> ExitCode {
 }
 
 fn rbac(args: RbacArgs) -> ExitCode {
-    let header = match &args.header_file {
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                eprintln!("error: --header-file {}: {e}", p.display());
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
+    let header = match read_header(args.header_file.as_deref()) {
+        Ok(h) => h,
+        Err(code) => return code,
     };
     let opts = kgen::RbacOptions {
         paths: args.paths,

@@ -171,3 +171,32 @@ fn markers_help_lists_the_registry() {
     let o = kgen(&["crd", "--help"]);
     assert!(text(&o.stdout).contains("kgen crd --paths examples/kluster/src/api --out config/crd/bases"));
 }
+
+#[test]
+fn a_missing_header_file_is_a_usage_error_for_every_command() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().to_str().unwrap();
+    for command in ["crd", "client", "rbac"] {
+        let paths = if command == "rbac" {
+            "../examples/kluster/src"
+        } else {
+            KLUSTER_API
+        };
+        let o = kgen(&[
+            command,
+            "--paths",
+            paths,
+            "--out",
+            out,
+            "--header-file",
+            "no-such-header.txt",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("--header-file no-such-header.txt"),
+            "{command}: {}",
+            text(&o.stderr)
+        );
+    }
+    assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 0, "nothing written");
+}

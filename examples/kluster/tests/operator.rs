@@ -7,9 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{Env, NS, TOKEN, is_running, kluster};
-use kluster::api::v1alpha1::Progress;
 use kluster::operator::{FINALIZER, status};
-use kluster::standin::{Fault, FaultKind, StandinConfig};
+use kluster::standin::{Fault, FaultKind};
 use kube::ResourceExt;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -67,18 +66,15 @@ async fn full_life_cycle_create_scale_delete() {
     assert!(position("Creating") < position("Created") && position("Created") < position("Running"));
 
     // Scale the pool and add another: applied with the node-pool endpoints.
-    let patch = json!({"spec": {"nodePools": [
-        {"name": "default", "size": "s-2vcpu-4gb", "count": 5},
-        {"name": "extra", "size": "s-1vcpu-2gb", "count": 1},
-    ]}});
-    let patched = env
-        .klusters()
-        .patch("alpha", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
-    let generation = patched.metadata.generation;
-    env.wait_for("alpha", WAIT, |k| status::current(k).observed_generation == generation)
-        .await;
+    env.set_node_pools(
+        "alpha",
+        json!([
+            {"name": "default", "size": "s-2vcpu-4gb", "count": 5},
+            {"name": "extra", "size": "s-1vcpu-2gb", "count": 1},
+        ]),
+        WAIT,
+    )
+    .await;
     let pools = &env.standin.clusters()[0].node_pools;
     let count_of = |name: &str| pools.iter().find(|p| p.name == name).map(|p| p.count);
     assert_eq!(count_of("default"), Some(5));
@@ -88,15 +84,12 @@ async fn full_life_cycle_create_scale_delete() {
     assert!(env.standin.count("add_node_pool") >= 1);
 
     // Remove the extra pool again.
-    let patch = json!({"spec": {"nodePools": [{"name": "default", "size": "s-2vcpu-4gb", "count": 5}]}});
-    let patched = env
-        .klusters()
-        .patch("alpha", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
-    let generation = patched.metadata.generation;
-    env.wait_for("alpha", WAIT, |k| status::current(k).observed_generation == generation)
-        .await;
+    env.set_node_pools(
+        "alpha",
+        json!([{"name": "default", "size": "s-2vcpu-4gb", "count": 5}]),
+        WAIT,
+    )
+    .await;
     assert_eq!(env.standin.clusters()[0].node_pools.len(), 1);
 
     // Delete: the cluster goes, then the finalizer, then the owned Secret.
@@ -335,54 +328,6 @@ async fn only_the_leader_reconciles_and_the_standby_takes_over() {
     let lease = env.api.get_json("leases", Some(NS), "kluster-leader").unwrap();
     assert!(lease["spec"]["holderIdentity"].is_null(), "released: {lease}");
     assert!(lease["spec"]["leaseTransitions"].as_i64().unwrap() >= 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rate_limited_standin_is_paced_not_hammered() {
-    let env = Env::with_standin(StandinConfig {
-        provision_delay: Duration::from_millis(100),
-        delete_delay: Duration::ZERO,
-        rate_limit: Some(kluster::standin::RateLimitConfig {
-            per_minute: 30,
-            per_hour: 5000,
-        }),
-        token: Some(TOKEN.to_string()),
-    })
-    .await;
-    let paced = env
-        .digitalocean
-        .clone()
-        .with_rate_limits(kluster::digitalocean::RateLimits {
-            per_minute: 30,
-            per_hour: 5000,
-        });
-    let operator = kluster::operator::Operator::new(
-        env.client.clone(),
-        paced.clone(),
-        kluster::operator::OperatorConfig {
-            timing: common::timing(),
-            ..Default::default()
-        },
-    );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(operator.run(async {
-        let _ = stopped.await;
-    }));
-    for i in 0..3 {
-        env.create_kluster(&format!("paced-{i}"), 1).await;
-    }
-    for i in 0..3 {
-        env.wait_for(&format!("paced-{i}"), Duration::from_secs(60), is_running)
-            .await;
-    }
-    assert_eq!(
-        paced.rate_limited_responses(),
-        0,
-        "the client-side limiter keeps under the limit"
-    );
-    let _ = stop.send(());
-    task.await.unwrap().unwrap();
-    let _ = Progress::Running;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use common::{Env, is_running};
 use kluster::digitalocean::{DoApi, RateLimits, RetryPolicy};
 use kluster::operator::status;
 use kluster::standin::{Fault, FaultKind};
-use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::api::DeleteParams;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,32 +42,20 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
     let running = env.wait_for("contract", wait, is_running).await;
     assert!(status::current(&running).cluster_id.is_some(), "{}", logs());
 
-    let patch = json!({"spec": {"nodePools": [
-        {"name": "default", "size": "s-2vcpu-4gb", "count": 3},
-        {"name": "burst", "size": "s-1vcpu-2gb", "count": 1},
-    ]}});
-    let generation = env
-        .klusters()
-        .patch("contract", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap()
-        .metadata
-        .generation;
-    env.wait_for("contract", wait, |k| {
-        status::current(k).observed_generation == generation
-    })
+    env.set_node_pools(
+        "contract",
+        json!([
+            {"name": "default", "size": "s-2vcpu-4gb", "count": 3},
+            {"name": "burst", "size": "s-1vcpu-2gb", "count": 1},
+        ]),
+        wait,
+    )
     .await;
-    let patch = json!({"spec": {"nodePools": [{"name": "default", "size": "s-2vcpu-4gb", "count": 3}]}});
-    let generation = env
-        .klusters()
-        .patch("contract", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap()
-        .metadata
-        .generation;
-    env.wait_for("contract", wait, |k| {
-        status::current(k).observed_generation == generation
-    })
+    env.set_node_pools(
+        "contract",
+        json!([{"name": "default", "size": "s-2vcpu-4gb", "count": 3}]),
+        wait,
+    )
     .await;
 
     env.klusters()

@@ -14,7 +14,7 @@ use kluster::api::v1alpha1::{Kluster, KlusterSpec, NodePool, TokenSecretRef};
 use kluster::digitalocean::{DoApi, RateLimits, RetryPolicy};
 use kluster::operator::{LeaseConfig, Metrics, Operator, OperatorConfig, OperatorError, Timing};
 use kluster::standin::{DoStandin, StandinConfig, StandinServer};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -194,6 +194,22 @@ impl Env {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Replaces the Kluster's node pools (a merge patch of the spec) and waits until the operator
+    /// has applied that generation (`status.observedGeneration`).
+    pub async fn set_node_pools(&self, name: &str, pools: serde_json::Value, timeout: Duration) -> Kluster {
+        let patch = serde_json::json!({"spec": {"nodePools": pools}});
+        let patched = self
+            .klusters()
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .unwrap();
+        let generation = patched.metadata.generation;
+        self.wait_for(name, timeout, |k| {
+            kluster::operator::status::current(k).observed_generation == generation
+        })
+        .await
     }
 
     /// Waits until the Kluster is gone.
