@@ -2,7 +2,10 @@
 //! (the "golden and compiled" check: the snapshot in kgen/tests is this same code).
 
 fn main() {
-    if let Err(e) = kgen::Builder::new().paths(["../kgen/tests/fixtures/corpus"]).generate() {
+    if let Err(e) = kgen_build::Builder::new()
+        .paths(["../kgen/tests/fixtures/corpus"])
+        .generate()
+    {
         eprintln!("{e}");
         std::process::exit(1);
     }

@@ -2,7 +2,7 @@
 //! OUT_DIR, and keeps the CRD under config/ in step with the types.
 
 fn main() {
-    if let Err(e) = kgen::Builder::new()
+    if let Err(e) = kgen_build::Builder::new()
         .paths(["src/api"])
         .crd_out_dir("config/crd/bases")
         .generate()

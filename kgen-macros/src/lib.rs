@@ -7,7 +7,7 @@
 //! on the wrong kind of item or a marker given twice is a compile error on the offending tokens,
 //! so mistakes show up in the editor instead of at `kgen generate` time.
 //!
-//! The derive reads the markers with the same code as the `kgen` command (`kgen::markers`), so
+//! The derive reads the markers with the same code as the `kgen` command (`kgen_build::markers`), so
 //! both accept exactly the same markers. It expands to nothing: it costs nothing at run time.
 //!
 //! ```
@@ -55,9 +55,9 @@
 //!
 //! Run `kgen markers` for the list of markers, their arguments and where they may be written.
 
-use kgen::markers::attr::{is_kgen_attr, parse_kgen_attr};
-use kgen::markers::collect::{check_placement, doc_text, is_marker_line};
-use kgen::markers::{DocLine, Marker, Target, parse_doc_marker};
+use kgen_build::markers::attr::{is_kgen_attr, parse_kgen_attr};
+use kgen_build::markers::collect::{check_placement, doc_text, is_marker_line};
+use kgen_build::markers::{DocLine, Marker, Target, parse_doc_marker};
 use proc_macro::TokenStream;
 use proc_macro2::{Delimiter, Group, TokenStream as TokenStream2, TokenTree};
 use quote::ToTokens;
@@ -169,7 +169,7 @@ impl Checker {
                     out.extend(markers.into_iter().map(|m| (m, tokens.clone())));
                 }
             } else if let Some(text) = doc_text(attr) {
-                let location = kgen::diag::Location::from_span(&self.file, attr.pound_token.span);
+                let location = kgen_build::diag::span_location(&self.file, attr.pound_token.span);
                 for line in text.split('\n') {
                     let trimmed = line.trim_start();
                     if !is_marker_line(trimmed) {

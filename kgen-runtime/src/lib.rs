@@ -3,14 +3,34 @@
 //! - [`workqueue`]: a rate-limited work queue with de-duplication and per-item exponential backoff.
 //! - [`informer`]: shared informers with event handlers (add, update with the old object, delete,
 //!   deletes after a relist), an indexed cache, listers and a shared informer factory.
-//! - [`fake`]: an in-memory Kubernetes API server that `kube::Client` talks to, for tests.
+//! - [`client`]: small helpers the generated typed clients call.
+//! - [`FromCrds`]: how the generated `fake_api_server()` makes a test server without this crate
+//!   depending on one (the `kgen-fake` crate implements it).
+//!
+//! This is what an operator links: kube's client and runtime, k8s-openapi (whose Kubernetes
+//! version feature the operator's crate picks), tokio, futures and serde. The generator is
+//! `kgen-build`; the in-memory fake API server for tests is `kgen-fake`.
 
 #![warn(missing_docs)]
 
 pub mod client;
-pub mod fake;
 pub mod informer;
 pub mod workqueue;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+/// A test API server that can be made with a set of CRDs installed.
+///
+/// The generated `fake_api_server::<S>()` is generic over it, so generated code compiles without
+/// a fake server crate; `kgen_fake::FakeApiServer` implements it:
+///
+/// ```ignore
+/// let server: kgen_fake::FakeApiServer = my_api::fake_api_server();
+/// ```
+pub trait FromCrds: Sized {
+    /// A new server with `crds` installed.
+    fn from_crds(crds: Vec<CustomResourceDefinition>) -> Self;
+}
 
 /// Crates the generated code names, so users need not depend on them directly.
 #[doc(hidden)]
@@ -20,7 +40,7 @@ pub mod __private {
     pub use serde_json;
 }
 
-/// Brings in the code `kgen::Builder` wrote to `OUT_DIR` (`OUT_DIR/kgen.rs`).
+/// Brings in the code `kgen_build::Builder` wrote to `OUT_DIR` (`OUT_DIR/kgen.rs`).
 ///
 /// ```ignore
 /// pub mod generated {

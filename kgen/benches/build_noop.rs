@@ -1,12 +1,12 @@
-//! Benchmark of a no-op `build.rs`: `kgen::Builder` run again on unchanged API types.
+//! Benchmark of a no-op `build.rs`: `kgen_build::Builder` run again on unchanged API types.
 //!
 //! ```text
-//! cargo bench -p kgen --bench build_noop
-//! KGEN_BENCH_RUNS=5 cargo bench -p kgen --bench build_noop   # fewer runs
+//! cargo bench -p kgen-build --bench build_noop
+//! KGEN_BENCH_RUNS=5 cargo bench -p kgen-build --bench build_noop   # fewer runs
 //! ```
 //!
 //! For each API tree (the Kluster example's `examples/kluster/src/api`, and the fixture corpus
-//! `kgen/tests/fixtures/corpus` that the `tests` crate builds), runs `kgen::Builder` once into a
+//! `kgen/tests/fixtures/corpus` that the `tests` crate builds), runs `kgen_build::Builder` once into a
 //! temporary `OUT_DIR` (and CRD directory), as a first build does, then again `KGEN_BENCH_RUNS`
 //! times (default 20), as every later `cargo build` that reruns the build script does. Reports the
 //! time per run and how many files each run rewrote, from the Builder's own report and from the
@@ -60,7 +60,7 @@ fn bench(name: &'static str, api: &Path, root: &Path, runs: usize) -> Result<Sum
     let out = root.join(name).join("out");
     let crds = root.join(name).join("crds");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let builder = kgen::Builder::new()
+    let builder = kgen_build::Builder::new()
         .paths([api])
         .out_dir(&out)
         .crd_out_dir(&crds)
@@ -119,7 +119,7 @@ fn main() -> ExitCode {
     let root = std::env::temp_dir().join(format!("kgen-build-noop-{}", std::process::id()));
 
     println!("kgen build.rs no-op benchmark");
-    println!("  kgen::Builder in process, 1 first run then {runs} no-op runs per tree (outputs in a temp dir)");
+    println!("  kgen_build::Builder in process, 1 first run then {runs} no-op runs per tree (outputs in a temp dir)");
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
         let load: Vec<&str> = load.split_whitespace().take(3).collect();
         println!("  load average at start: {}", load.join(" "));

@@ -1,8 +1,8 @@
 //! Benchmark of `kgen crd` on a large synthetic API tree.
 //!
 //! ```text
-//! cargo bench -p kgen --bench crd
-//! KGEN_BENCH_LINES=5000 KGEN_BENCH_RUNS=2 cargo bench -p kgen --bench crd   # a quick run
+//! cargo bench -p kgen-build --bench crd
+//! KGEN_BENCH_LINES=5000 KGEN_BENCH_RUNS=2 cargo bench -p kgen-build --bench crd   # a quick run
 //! ```
 //!
 //! Writes a tree of about 100,000 lines of Rust API types (see `synth`), runs the kgen binary on

@@ -1,9 +1,9 @@
-//! `kgen::Builder`: generate Rust (and optionally CRDs) from `build.rs`, like prost-build.
+//! `kgen_build::Builder`: generate Rust (and optionally CRDs) from `build.rs`, like prost-build.
 //!
 //! ```no_run
 //! // build.rs
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     kgen::Builder::new().paths(["src/api"]).generate()?;
+//!     kgen_build::Builder::new().paths(["src/api"]).generate()?;
 //!     Ok(())
 //! }
 //! ```

@@ -5,58 +5,15 @@
 //! still names the file, line and column of the field or marker that caused it.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A position in a source file: 1-based line and column.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Location {
-    /// The file, as given on the command line (relative paths stay relative).
-    pub file: Arc<PathBuf>,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
-}
+pub use kgen_schema::Location;
 
-impl Location {
-    /// A location at `line:column` of `file`.
-    pub fn new(file: Arc<PathBuf>, line: usize, column: usize) -> Self {
-        Location { file, line, column }
-    }
-
-    /// The location of a `proc_macro2` span in `file` (spans carry 0-based columns).
-    pub fn from_span(file: &Arc<PathBuf>, span: proc_macro2::Span) -> Self {
-        let start = span.start();
-        Location {
-            file: file.clone(),
-            line: start.line.max(1),
-            column: start.column + 1,
-        }
-    }
-
-    /// The same line, `delta` characters further right.
-    pub fn shifted(&self, delta: usize) -> Self {
-        Location {
-            column: self.column + delta,
-            ..self.clone()
-        }
-    }
-
-    /// The start of a file, for problems that concern a file as a whole.
-    pub fn file_start(file: &Path) -> Self {
-        Location {
-            file: Arc::new(file.to_path_buf()),
-            line: 1,
-            column: 1,
-        }
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
-    }
+/// The location of a `proc_macro2` span in `file` (spans carry 0-based columns).
+pub fn span_location(file: &Arc<PathBuf>, span: proc_macro2::Span) -> Location {
+    let start = span.start();
+    Location::new(file.clone(), start.line.max(1), start.column + 1)
 }
 
 /// How bad a diagnostic is.

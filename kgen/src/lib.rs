@@ -9,7 +9,7 @@
 //! ClusterRole and Roles ([`generate_rbac`]).
 //!
 //! ```no_run
-//! let out = kgen::generate_crds(&kgen::CrdOptions::new(["examples/kluster/src/api"])).unwrap();
+//! let out = kgen_build::generate_crds(&kgen_build::CrdOptions::new(["examples/kluster/src/api"])).unwrap();
 //! for f in &out.files {
 //!     println!("{}: {} bytes", f.name, f.contents.len());
 //! }

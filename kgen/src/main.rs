@@ -1,8 +1,8 @@
 //! The `kgen` command line.
 
 use clap::{Args, Parser, Subcommand};
-use kgen::diag::Failed;
-use kgen::output::{GeneratedFile, check_files, write_files};
+use kgen_build::diag::Failed;
+use kgen_build::output::{GeneratedFile, check_files, write_files};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,7 +31,7 @@ enum Command {
         kgen crd --paths api/ --check     # exit 1 with a diff when files on disk are stale\n  \
         kgen crd --paths api/ --stdout --max-desc-len 0")]
     Crd(CrdArgs),
-    /// Write the Rust code `kgen::Builder` writes into OUT_DIR (Resource impls, clientset, listers,
+    /// Write the Rust code `kgen_build::Builder` writes into OUT_DIR (Resource impls, clientset, listers,
     /// informers, fake server), for projects that check generated code in.
     #[command(after_help = "Examples:\n  \
         kgen client --paths examples/kluster/src/api --out src/generated     # writes src/generated/mod.rs\n  \
@@ -127,7 +127,7 @@ struct RbacArgs {
     #[arg(long, conflicts_with = "stdout")]
     check: bool,
     /// Name of the ClusterRole, and of each Role whose marker has no roleName=.
-    #[arg(long, default_value = kgen::rbac::DEFAULT_ROLE_NAME, value_name = "NAME")]
+    #[arg(long, default_value = kgen_build::rbac::DEFAULT_ROLE_NAME, value_name = "NAME")]
     role_name: String,
     /// File whose text goes before the first `---` (default: kgen's "generated" comment).
     #[arg(long, value_name = "FILE")]
@@ -142,9 +142,9 @@ fn main() -> ExitCode {
         Command::Rbac(args) => rbac(args),
         Command::Markers { json, filter } => {
             if json {
-                println!("{}", kgen::markers::help::json());
+                println!("{}", kgen_build::markers::help::json());
             } else {
-                print!("{}", kgen::markers::help::text(filter.as_deref()));
+                print!("{}", kgen_build::markers::help::text(filter.as_deref()));
             }
             ExitCode::SUCCESS
         }
@@ -165,12 +165,12 @@ fn crd(args: CrdArgs) -> ExitCode {
         Ok(h) => h,
         Err(code) => return code,
     };
-    let opts = kgen::CrdOptions {
+    let opts = kgen_build::CrdOptions {
         paths: args.paths,
         header,
         max_desc_len: args.max_desc_len,
     };
-    let out = match kgen::generate_crds(&opts) {
+    let out = match kgen_build::generate_crds(&opts) {
         Ok(o) => o,
         Err(failed) => return report_failure(&failed),
     };
@@ -216,13 +216,13 @@ fn client(args: ClientArgs) -> ExitCode {
         Ok(h) => h,
         Err(code) => return code,
     };
-    let opts = kgen::CrdOptions::new(args.paths);
-    let codegen = kgen::codegen::CodegenOptions {
+    let opts = kgen_build::CrdOptions::new(args.paths);
+    let codegen = kgen_build::codegen::CodegenOptions {
         crate_path: args.crate_path,
         header,
         format: true,
     };
-    let (out, source) = match kgen::generate_rust(&opts, &codegen) {
+    let (out, source) = match kgen_build::generate_rust(&opts, &codegen) {
         Ok(o) => o,
         Err(failed) => return report_failure(&failed),
     };
@@ -238,7 +238,7 @@ fn client(args: ClientArgs) -> ExitCode {
         contents: source,
     }];
     if args.check {
-        return check(&args.out, &files);
+        return check_what(&args.out, &files, "Rust", "the API types");
     }
     match write_files(&args.out, &files) {
         Ok(r) => {
@@ -258,12 +258,12 @@ fn rbac(args: RbacArgs) -> ExitCode {
         Ok(h) => h,
         Err(code) => return code,
     };
-    let opts = kgen::RbacOptions {
+    let opts = kgen_build::RbacOptions {
         paths: args.paths,
         role_name: args.role_name,
         header,
     };
-    let out = match kgen::generate_rbac(&opts) {
+    let out = match kgen_build::generate_rbac(&opts) {
         Ok(o) => o,
         Err(failed) => return report_failure(&failed),
     };

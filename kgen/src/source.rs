@@ -145,7 +145,7 @@ fn parse_one(path: &Path, module: Vec<String>, diags: &mut Diagnostics) -> Optio
         }),
         Err(e) => {
             diags.push(Diagnostic::error(
-                Location::from_span(&file, e.span()),
+                crate::diag::span_location(&file, e.span()),
                 format!("cannot parse Rust source: {e}"),
             ));
             None

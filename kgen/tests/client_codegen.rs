@@ -1,14 +1,14 @@
 //! Generated Rust for the corpus: a snapshot, plus the shape that matters, read back with syn
 //! (which verbs each `+genclient` variant gets, scoping, Serialize only where not derived).
 
-use kgen::CrdOptions;
-use kgen::codegen::CodegenOptions;
+use kgen_build::CrdOptions;
+use kgen_build::codegen::CodegenOptions;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 fn generated(path: &str) -> String {
-    let (_, source) =
-        kgen::generate_rust(&CrdOptions::new([path]), &CodegenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let (_, source) = kgen_build::generate_rust(&CrdOptions::new([path]), &CodegenOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
     source
 }
 
@@ -128,7 +128,7 @@ fn kluster_code_is_deterministic_and_embeds_the_crd() {
     let a = generated("../examples/kluster/src/api");
     let b = generated("../examples/kluster/src/api");
     assert_eq!(a, b);
-    let crd = kgen::generate_crds(&CrdOptions::new(["../examples/kluster/src/api"])).unwrap();
+    let crd = kgen_build::generate_crds(&CrdOptions::new(["../examples/kluster/src/api"])).unwrap();
     let json = serde_json::to_string(&crd.crds[0].value).unwrap();
     let file = syn::parse_file(&a).unwrap();
     let mut found = false;
@@ -173,14 +173,14 @@ fn builder_writes_the_same_code_formatted_or_not() {
     let dir = tempfile::tempdir().unwrap();
     let (formatted_dir, plain_dir) = (dir.path().join("formatted"), dir.path().join("plain"));
     let build = |out: &Path, format: bool| {
-        kgen::Builder::new()
+        kgen_build::Builder::new()
             .paths([&root])
             .out_dir(out)
             .emit_rerun_if_changed(false)
             .format(format)
             .generate()
             .unwrap();
-        std::fs::read_to_string(kgen::builder::generated_file(out)).unwrap()
+        std::fs::read_to_string(kgen_build::builder::generated_file(out)).unwrap()
     };
     let formatted = build(&formatted_dir, true);
     let plain = build(&plain_dir, false);

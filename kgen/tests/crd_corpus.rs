@@ -1,12 +1,12 @@
 //! The fixture corpus: every type row and every marker, in both spellings. Each CRD is
 //! snapshotted, and the behaviour that matters is asserted on the parsed YAML.
 
-use kgen::CrdOptions;
+use kgen_build::CrdOptions;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 fn corpus() -> BTreeMap<String, Value> {
-    let out = kgen::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"])).unwrap_or_else(|e| panic!("{e}"));
+    let out = kgen_build::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"])).unwrap_or_else(|e| panic!("{e}"));
     out.files
         .iter()
         .map(|f| {
@@ -28,7 +28,7 @@ fn spec_props<'a>(crd: &'a Value, version: &str) -> &'a Value {
 
 #[test]
 fn snapshots() {
-    let out = kgen::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"])).unwrap_or_else(|e| panic!("{e}"));
+    let out = kgen_build::generate_crds(&CrdOptions::new(["tests/fixtures/corpus"])).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = out.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,

@@ -1,13 +1,13 @@
 //! One snapshot per error message: every fixture under `tests/fixtures/errors/` must fail with
 //! located, readable errors, and `kgen crd` must write nothing for it.
 
-use kgen::CrdOptions;
+use kgen_build::CrdOptions;
 use std::path::Path;
 
 /// Runs `kgen crd` on one fixture and returns the rendered diagnostics.
 fn errors_of(name: &str) -> String {
     let path = Path::new("tests/fixtures/errors").join(format!("{name}.rs"));
-    let failed = match kgen::generate_crds(&CrdOptions::new([&path])) {
+    let failed = match kgen_build::generate_crds(&CrdOptions::new([&path])) {
         Ok(out) => panic!("{name}: expected errors, got {} CRD(s)", out.crds.len()),
         Err(f) => f,
     };

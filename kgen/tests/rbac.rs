@@ -1,7 +1,7 @@
 //! `kgen rbac`: markers → ClusterRole and Roles (merge, sort, namespaces), errors with locations,
 //! `--check` drift, no write on error, determinism; and the kluster sample's deployment manifests.
 
-use kgen::RbacOptions;
+use kgen_build::RbacOptions;
 use serde_json::{Value, json};
 use std::fs;
 use std::path::Path;
@@ -35,7 +35,7 @@ fn docs(yaml: &str) -> Vec<Value> {
 
 /// The role documents `kgen rbac` builds from `paths`.
 fn roles_of(paths: &[&str]) -> (String, Vec<Value>) {
-    let out = kgen::generate_rbac(&RbacOptions::new(paths.iter().copied())).unwrap_or_else(|f| panic!("{f}"));
+    let out = kgen_build::generate_rbac(&RbacOptions::new(paths.iter().copied())).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(out.files.len(), 1);
     assert_eq!(out.files[0].name, "role.yaml");
     let yaml = out.files[0].contents.clone();
@@ -232,7 +232,7 @@ fn stdout_role_name_and_header_options() {
 /// lines and the help lines.
 fn errors_of(name: &str) -> Vec<(String, String, String)> {
     let path = format!("{ERRORS}/{name}.rs");
-    let failed = match kgen::generate_rbac(&RbacOptions::new([&path])) {
+    let failed = match kgen_build::generate_rbac(&RbacOptions::new([&path])) {
         Ok(out) => panic!("{name}: expected errors, got {} role(s)", out.roles.len()),
         Err(f) => f,
     };
@@ -403,8 +403,8 @@ fn every_error_of_a_run_is_reported_and_nothing_is_written() {
 
 #[test]
 fn useless_resource_names_and_plain_comments_warn() {
-    let out =
-        kgen::generate_rbac(&RbacOptions::new(["tests/fixtures/rbac/warnings"])).unwrap_or_else(|f| panic!("{f}"));
+    let out = kgen_build::generate_rbac(&RbacOptions::new(["tests/fixtures/rbac/warnings"]))
+        .unwrap_or_else(|f| panic!("{f}"));
     let warnings: Vec<String> = out.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(warnings.len(), 2, "{warnings:#?}");
     assert!(
@@ -453,7 +453,7 @@ fn kluster_role_is_up_to_date() {
         o.status.code(),
         Some(0),
         "examples/kluster/config/rbac/role.yaml is stale; run\n  \
-         cargo run -p kgen -- rbac --paths examples/kluster/src --out examples/kluster/config/rbac\n{}{}",
+         cargo run --bin kgen -- rbac --paths examples/kluster/src --out examples/kluster/config/rbac\n{}{}",
         text(&o.stdout),
         text(&o.stderr)
     );

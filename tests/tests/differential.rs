@@ -137,7 +137,7 @@ pub struct KlusterStatus {
 
 fn kgen_crd() -> Value {
     let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/kluster/src/api");
-    let out = kgen::generate_crds(&kgen::CrdOptions::new([api]))
+    let out = kgen_build::generate_crds(&kgen_build::CrdOptions::new([api]))
         .unwrap_or_else(|e| panic!("kgen failed on the Kluster API: {e:?}"));
     let mut kluster = out
         .crds

@@ -84,7 +84,7 @@ fn args(list: &[&str]) -> Vec<String> {
 }
 
 async fn run(s: &Scenario) {
-    let api_server = kluster::generated::fake_api_server();
+    let api_server: kgen_fake::FakeApiServer = kluster::generated::fake_api_server();
     let (api_addr, _api_handle) = api_server.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
     let standin = DoStandin::new(StandinConfig {
         provision_delay: s.provision_delay,

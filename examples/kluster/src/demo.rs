@@ -69,7 +69,7 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
         .cloned()
         .ok_or("the sample Secret has no token under stringData")?;
 
-    let api_server = crate::generated::fake_api_server();
+    let api_server: kgen_fake::FakeApiServer = crate::generated::fake_api_server();
     let client = api_server.client();
     writeln!(
         out,

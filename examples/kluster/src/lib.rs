@@ -1,15 +1,17 @@
 //! kluster: a sample operator that manages DigitalOcean Kubernetes clusters through a `Kluster`
 //! custom resource, built on kgen's generated code.
 //!
-//! - [`api`]: the `Kluster` API types (the input of `kgen crd` and `kgen::Builder`).
+//! - [`api`]: the `Kluster` API types (the input of `kgen crd` and `kgen_build::Builder`).
 //! - [`generated`]: what kgen generated from them.
 //! - [`digitalocean`]: the DigitalOcean API client (retries, rate limiting, typed errors).
 //! - [`standin`]: a stateful stand-in for the DigitalOcean Kubernetes API, for tests and the demo.
 //! - [`operator`]: the controller: reconcile, events, leader election.
-//! - [`demo`]: `kluster demo`, the life cycle in one process.
+//! - [`demo`]: `kluster demo`, the life cycle in one process (the default `demo` feature, which
+//!   links kgen's fake API server; `--no-default-features` builds the operator without it).
 //! - [`permissions`]: the RBAC markers `kgen rbac` turns into the operator's ClusterRole.
 
 pub mod api;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod digitalocean;
 pub mod duration;

@@ -32,6 +32,7 @@ const EXAMPLES: &str = "Examples:
 enum Command {
     /// Runs kgen's fake API server, the DigitalOcean stand-in and the operator in one process,
     /// applies the sample Kluster, shows it reach Running, then deletes it.
+    #[cfg(feature = "demo")]
     Demo(kluster::demo::DemoArgs),
 }
 
@@ -113,6 +114,7 @@ async fn main() {
     digitalocean::install_crypto_provider();
     let cli = Cli::parse();
     let code = match cli.command {
+        #[cfg(feature = "demo")]
         Some(Command::Demo(args)) => {
             // The demo's own output tells the story; logs only for problems (RUST_LOG=info for more).
             init_logging(LogFormat::Text, "warn");

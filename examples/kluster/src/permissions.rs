@@ -4,7 +4,7 @@
 //! Regenerate the role after changing them (a test fails while `role.yaml` is stale):
 //!
 //! ```text
-//! cargo run -p kgen -- rbac --paths examples/kluster/src --out examples/kluster/config/rbac
+//! cargo run --bin kgen -- rbac --paths examples/kluster/src --out examples/kluster/config/rbac
 //! ```
 //!
 //! Klusters: watched by the informer (list/watch), read fresh before a create is retried (get);

@@ -1,4 +1,5 @@
 //! `kluster demo` runs the whole life cycle in one process.
+#![cfg(feature = "demo")]
 
 use std::time::Duration;
 

@@ -3,6 +3,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kgen_fake::FakeApiServer;
 use kgen_runtime::informer::Handlers;
 use kluster::api::v1alpha1::{Kluster, KlusterSpec, KlusterStatus, NodePool, Progress, TokenSecretRef};
 use kluster::generated::{Clientset, SharedInformerFactory, fake_api_server};
@@ -57,7 +58,7 @@ fn resource_impl_and_serialization_match_the_crd() {
 
 #[tokio::test]
 async fn clientset_verbs_against_the_fake_server() {
-    let fake = fake_api_server();
+    let fake: FakeApiServer = fake_api_server();
     let clients = Clientset::new(fake.client());
     let klusters = clients.kgen_v1alpha1().klusters("default");
 
@@ -124,7 +125,7 @@ async fn clientset_verbs_against_the_fake_server() {
 
 #[tokio::test]
 async fn the_generated_crd_rejects_invalid_klusters() {
-    let fake = fake_api_server();
+    let fake: FakeApiServer = fake_api_server();
     let klusters = Clientset::new(fake.client()).kgen_v1alpha1().klusters("default");
     let err = klusters
         .create(&kluster("bad", 0), &PostParams::default())
@@ -157,7 +158,7 @@ async fn the_generated_crd_rejects_invalid_klusters() {
 
 #[tokio::test]
 async fn informer_and_lister_follow_the_server() {
-    let fake = fake_api_server();
+    let fake: FakeApiServer = fake_api_server();
     fake.insert(
         serde_json::to_value(Namespace {
             metadata: kube::api::ObjectMeta {

@@ -333,7 +333,7 @@ async fn only_the_leader_reconciles_and_the_standby_takes_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn install_crds_applies_the_generated_crd_to_a_bare_api_server() {
     kluster::digitalocean::install_crypto_provider();
-    let api = kgen_runtime::fake::FakeApiServer::new();
+    let api = kgen_fake::FakeApiServer::new();
     let client = api.client();
     kluster::install_crd(&client).await.unwrap();
     // Idempotent, as a restart applies it again.

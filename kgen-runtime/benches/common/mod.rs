@@ -1,4 +1,4 @@
-//! Shared parts of the kgen-runtime benchmarks: a counting global allocator, realistic objects, and
+//! Shared parts of the kgen-runtime and kgen-fake benchmarks: a counting global allocator, realistic objects, and
 //! timing and table helpers.
 #![allow(dead_code)]
 

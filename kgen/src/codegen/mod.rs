@@ -14,7 +14,7 @@ use quote::{format_ident, quote};
 use std::collections::BTreeMap;
 
 /// The default header of generated Rust, from `templates/rust-header.txt`.
-pub const DEFAULT_HEADER: &str = include_str!("../../../templates/rust-header.txt");
+pub const DEFAULT_HEADER: &str = include_str!("../../templates/rust-header.txt");
 
 /// What the emitters need to know about one kind.
 pub struct KindInfo<'a> {
@@ -118,7 +118,8 @@ pub fn generate(
     }
     let mut accessors = Vec::new();
     let mut informer_accessors = Vec::new();
-    let mut fake_crds = Vec::new();
+    // One entry per CRD name: the kinds of several versions share one CRD.
+    let mut crd_types: BTreeMap<String, TokenStream> = BTreeMap::new();
     for (module, kinds) in &by_gv {
         let mod_ident = format_ident!("{}", module);
         let mut resource_clients = Vec::new();
@@ -172,7 +173,7 @@ pub fn generate(
                 informer_items.push(item);
                 informer_getters.push(getter_tokens);
             }
-            fake_crds.push(ty);
+            crd_types.entry(format!("{}.{}", k.plural, k.group)).or_insert(ty);
         }
         let doc = format!(
             "Clients, listers and informers for {}/{}.",
@@ -225,6 +226,7 @@ pub fn generate(
         });
     }
     if !by_gv.is_empty() {
+        let crd_types = crd_types.values();
         items.extend(quote! {
             /// Typed clients for every group-version with `+genclient` kinds.
             #[derive(Clone)]
@@ -274,10 +276,18 @@ pub fn generate(
                 }
                 #(#informer_accessors)*
             }
-            /// An in-memory API server with this API's CRDs installed, for tests.
-            pub fn fake_api_server() -> ::kgen_runtime::fake::FakeApiServer {
-                ::kgen_runtime::fake::FakeApiServer::new()
-                    #( .with_crd(#fake_crds::crd()) )*
+            /// Every CustomResourceDefinition of this API's `+genclient` kinds, one per CRD name,
+            /// sorted by name (kgen).
+            pub fn crds() -> ::std::vec::Vec<::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> {
+                ::std::vec::Vec::from([ #( #crd_types::crd() ),* ])
+            }
+            /// An in-memory API server with this API's CRDs installed, for tests (kgen).
+            ///
+            /// Add the `kgen-fake` crate (a dev-dependency is enough) and name the server type:
+            /// `let server: kgen_fake::FakeApiServer = fake_api_server();`. Code that never calls
+            /// this compiles without `kgen-fake`.
+            pub fn fake_api_server<S: ::kgen_runtime::FromCrds>() -> S {
+                S::from_crds(crds())
             }
         });
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The default header, from `templates/crd-header.yaml`.
-pub const DEFAULT_HEADER: &str = include_str!("../../../templates/crd-header.yaml");
+pub const DEFAULT_HEADER: &str = include_str!("../../templates/crd-header.yaml");
 
 /// Serialises a JSON value with every map's keys sorted, whatever serde_json's map order is.
 struct Sorted<'a>(&'a Value);

@@ -13,7 +13,6 @@
 use super::grammar::{ArgType, Scanner};
 use super::registry::{ArgDef, MarkerDef, Registry, Shape};
 use super::{Marker, Spelling};
-use crate::diag::Location;
 use proc_macro2::Span;
 use serde_json::{Number, Value};
 use std::collections::BTreeMap;
@@ -113,7 +112,7 @@ fn parse_one(
         skip_rest(&meta);
         return;
     };
-    let location = Location::from_span(file, span);
+    let location = crate::diag::span_location(file, span);
     let mut args = BTreeMap::new();
     match def.shape {
         Shape::Flag => {

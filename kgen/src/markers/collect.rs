@@ -26,7 +26,7 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
         if is_kgen_attr(attr) {
             let (markers, errors) = parse_kgen_attr(attr, file);
             for e in errors {
-                let mut d = Diagnostic::error(Location::from_span(file, e.span), e.message);
+                let mut d = Diagnostic::error(crate::diag::span_location(file, e.span), e.message);
                 d.help = e.help;
                 diags.push(d);
             }
@@ -34,7 +34,7 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
             continue;
         }
         let Some(text) = doc_text(attr) else { continue };
-        let base = Location::from_span(file, attr.pound_token.span);
+        let base = crate::diag::span_location(file, attr.pound_token.span);
         for (i, line) in text.split('\n').enumerate() {
             let trimmed = line.trim_start();
             if !is_marker_line(trimmed) {

@@ -5,8 +5,8 @@
 //! - attributes: `#[kgen(minimum = 1)]`.
 //!
 //! ```
-//! use kgen::markers::{parse_doc_marker, DocLine, defs::Id};
-//! use kgen::diag::Location;
+//! use kgen_build::markers::{parse_doc_marker, DocLine, defs::Id};
+//! use kgen_build::diag::Location;
 //! let loc = Location::file_start(std::path::Path::new("api.rs"));
 //! match parse_doc_marker("+kubebuilder:validation:Minimum=1", &loc) {
 //!     DocLine::Marker(m) => assert_eq!(m.def.id, Id::Minimum),

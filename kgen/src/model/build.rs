@@ -3,7 +3,7 @@
 use super::resolve::{Resolver, Scope};
 use super::serde_attrs::{self, ContainerSerde, RenameRule};
 use super::{Api, Field, GroupVersion, GvId, Kind, Known, TypeBody, TypeDef, TypeId, TypeRef, Variant, VariantData};
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::markers::defs::Id;
 use crate::markers::{Marker, Target, collect};
 use crate::source::SourceFile;
@@ -220,12 +220,12 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             let p = &walk.types[prev.0];
             diags.push(
                 Diagnostic::error(
-                    Location::from_span(&t.file, t.item.ident().span()),
+                    crate::diag::span_location(&t.file, t.item.ident().span()),
                     format!("type `{}` is defined twice in module `{}`", key.1, key.0.join("::")),
                 )
                 .with_help(format!(
                     "also defined at {}",
-                    Location::from_span(&p.file, p.item.ident().span())
+                    crate::diag::span_location(&p.file, p.item.ident().span())
                 )),
             );
         }
@@ -338,7 +338,7 @@ fn type_def(t: &RawType<'_>, resolver: &Resolver<'_>, gv: Option<GvId>, diags: &
     let collected = collect(attrs, file, Target::Type, diags);
     let serde = serde_attrs::container(attrs, file, diags);
     let name = t.item.ident().to_string();
-    let location = Location::from_span(file, t.item.ident().span());
+    let location = crate::diag::span_location(file, t.item.ident().span());
     let body = if !t.item.generics().params.is_empty() {
         TypeBody::Unsupported(format!(
             "`{name}` is generic; a CRD schema cannot describe type parameters"
@@ -422,7 +422,7 @@ fn fields<'f>(
             json_name,
             ty,
             ty_text: quote::quote!(#field_ty).to_string().replace(' ', ""),
-            location: Location::from_span(file, ident.span()),
+            location: crate::diag::span_location(file, ident.span()),
             description: collected.description,
             markers: collected.markers,
             serde,
@@ -475,7 +475,7 @@ fn enum_body(
         variants.push(Variant {
             rust_name,
             json_name,
-            location: Location::from_span(file, v.ident.span()),
+            location: crate::diag::span_location(file, v.ident.span()),
             description: collected.description,
             data,
             skipped: vs.skip || vs.skip_deserializing,

@@ -80,7 +80,7 @@ pub struct Resolver<'a> {
 impl Resolver<'_> {
     /// Resolves `ty` written in `module` of `file`; problems are reported and give [`TypeRef::Error`].
     pub fn resolve(&self, ty: &syn::Type, module: &[String], file: &Arc<PathBuf>, diags: &mut Diagnostics) -> TypeRef {
-        let loc = Location::from_span(file, ty.span());
+        let loc = crate::diag::span_location(file, ty.span());
         match ty {
             syn::Type::Paren(p) => self.resolve(&p.elem, module, file, diags),
             syn::Type::Group(g) => self.resolve(&g.elem, module, file, diags),

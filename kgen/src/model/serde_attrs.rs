@@ -1,6 +1,6 @@
 //! The serde attributes that change the wire format: renames, skips, defaults, flatten, tagging.
 
-use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::diag::{Diagnostic, Diagnostics};
 use std::path::PathBuf;
 use std::sync::Arc;
 use syn::spanned::Spanned;
@@ -197,7 +197,7 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
 
 fn report(file: &Arc<PathBuf>, e: syn::Error, diags: &mut Diagnostics) {
     diags.push(Diagnostic::error(
-        Location::from_span(file, e.span()),
+        crate::diag::span_location(file, e.span()),
         format!("in #[serde(...)]: {e}"),
     ));
 }

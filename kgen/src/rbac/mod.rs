@@ -19,7 +19,7 @@
 //! ```
 //!
 //! ```no_run
-//! let out = kgen::generate_rbac(&kgen::RbacOptions::new(["examples/kluster/src"])).unwrap();
+//! let out = kgen_build::generate_rbac(&kgen_build::RbacOptions::new(["examples/kluster/src"])).unwrap();
 //! for role in &out.roles {
 //!     println!("{} {} ({} rules)", role.kind(), role.name, role.rules.len());
 //! }

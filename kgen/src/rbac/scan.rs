@@ -68,7 +68,7 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
 
 impl Visitor<'_> {
     fn doc(&mut self, attr: &syn::Attribute, text: &str) {
-        let base = Location::from_span(self.file, attr.pound_token.span);
+        let base = crate::diag::span_location(self.file, attr.pound_token.span);
         for (i, line) in text.split('\n').enumerate() {
             let trimmed = line.trim_start();
             if !is_marker_line(trimmed) {
@@ -133,7 +133,7 @@ impl Visitor<'_> {
             };
             let (markers, errors) = parse_kgen_attr(&single, self.file);
             for e in errors {
-                let mut d = Diagnostic::error(Location::from_span(self.file, e.span), e.message);
+                let mut d = Diagnostic::error(crate::diag::span_location(self.file, e.span), e.message);
                 d.help = e.help;
                 self.diags.push(d);
             }

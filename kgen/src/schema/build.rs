@@ -510,7 +510,7 @@ impl<'a> SchemaBuilder<'a> {
                 *s = Schema {
                     description: s.description.take(),
                     origin: s.origin.clone(),
-                    ..known::int_or_string()
+                    ..Schema::int_or_string()
                 };
                 (s.max_length, s.min_length, s.pattern) = keep;
             }

@@ -1371,7 +1371,7 @@ mod tests {
                             ..Schema::typed("integer")
                         },
                     ),
-                    ("port", super::super::known::int_or_string()),
+                    ("port", Schema::int_or_string()),
                     (
                         "labels",
                         Schema {
@@ -1416,10 +1416,7 @@ mod tests {
         let s = root(obj(vec![("xs", arr(Schema::default()))]));
         one_error(&s, "spec.xs[*]: array items must have a type");
         // int-or-string and preserve-unknown-fields nodes need none.
-        let s = root(obj(vec![
-            ("v", ANY.clone()),
-            ("p", super::super::known::int_or_string()),
-        ]));
+        let s = root(obj(vec![("v", ANY.clone()), ("p", Schema::int_or_string())]));
         assert!(errors(&s).is_empty());
     }
 
@@ -1639,8 +1636,8 @@ mod tests {
 
     #[test]
     fn int_or_string_any_of_is_allowed_but_others_are_not() {
-        assert!(run(&root(super::super::known::int_or_string())).is_empty());
-        let mut s = super::super::known::int_or_string();
+        assert!(run(&root(Schema::int_or_string())).is_empty());
+        let mut s = Schema::int_or_string();
         s.any_of[1].max_length = Some(3);
         let e = errors(&root(s));
         assert_eq!(e.len(), 2, "{e:?}");
@@ -1658,7 +1655,7 @@ mod tests {
     fn int_or_string_must_not_have_a_type() {
         let s = Schema {
             type_: Some("string".into()),
-            ..super::super::known::int_or_string()
+            ..Schema::int_or_string()
         };
         let d = one_error(
             &root(s),
@@ -1956,7 +1953,7 @@ mod tests {
     fn int_or_string_excludes_preserve_and_embedded() {
         let s = Schema {
             preserve_unknown_fields: Some(true),
-            ..super::super::known::int_or_string()
+            ..Schema::int_or_string()
         };
         one_error(
             &root(s),
@@ -1964,7 +1961,7 @@ mod tests {
         );
         let s = Schema {
             embedded_resource: Some(true),
-            ..super::super::known::int_or_string()
+            ..Schema::int_or_string()
         };
         let e = errors(&root(s));
         assert!(

@@ -27,15 +27,6 @@ fn atomic(mut s: Schema) -> Schema {
     s
 }
 
-/// An int-or-string node, as the API server expects it.
-pub fn int_or_string() -> Schema {
-    Schema {
-        any_of: vec![Schema::typed("integer"), Schema::typed("string")],
-        int_or_string: Some(true),
-        ..Default::default()
-    }
-}
-
 /// The schema of a known type.
 pub fn schema(k: Known) -> Schema {
     match k {
@@ -44,10 +35,10 @@ pub fn schema(k: Known) -> Schema {
             format: Some("date-time".into()),
             ..Schema::typed("string")
         },
-        Known::IntOrString => int_or_string(),
+        Known::IntOrString => Schema::int_or_string(),
         Known::Quantity => Schema {
             pattern: Some(QUANTITY_PATTERN.into()),
-            ..int_or_string()
+            ..Schema::int_or_string()
         },
         Known::JsonValue => Schema {
             preserve_unknown_fields: Some(true),

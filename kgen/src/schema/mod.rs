@@ -1,10 +1,10 @@
-//! OpenAPI v3 schemas: the types, the structural-schema checks the API server enforces, and
-//! validation of values (defaults, examples, and objects) against a schema.
+//! OpenAPI v3 schemas: building them from the model, and the structural-schema checks the API
+//! server enforces. The schema types and value validation live in `kgen-schema`, shared with the
+//! fake API server; they are re-exported here under their old paths.
 
 pub mod build;
 pub mod check;
 pub mod known;
-pub mod types;
-pub mod validate;
 
-pub use types::{ExternalDocs, Rule, Schema};
+pub use kgen_schema::{ExternalDocs, Rule, Schema};
+pub use kgen_schema::{types, validate};

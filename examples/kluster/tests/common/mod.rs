@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
-use kgen_runtime::fake::FakeApiServer;
+use kgen_fake::FakeApiServer;
 use kluster::api::v1alpha1::{Kluster, KlusterSpec, NodePool, TokenSecretRef};
 use kluster::digitalocean::{DoApi, RateLimits, RetryPolicy};
 use kluster::operator::{LeaseConfig, Metrics, Operator, OperatorConfig, OperatorError, Timing};
@@ -83,7 +83,7 @@ impl Env {
     /// With a stand-in configured by the test.
     pub async fn with_standin(config: StandinConfig) -> Env {
         kluster::digitalocean::install_crypto_provider();
-        let api = kluster::generated::fake_api_server();
+        let api: kgen_fake::FakeApiServer = kluster::generated::fake_api_server();
         let client = api.client();
         let standin = DoStandin::new(config);
         let standin_server = standin.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();

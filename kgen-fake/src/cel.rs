@@ -22,7 +22,7 @@ use super::status::FieldError;
 use cel::common::types::CelOptional as Optional;
 use cel::common::value::Val;
 use cel::{Context, Env, ExecutionError, Program};
-use kgen::schema::{Rule, Schema};
+use kgen_schema::{Rule, Schema};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};

@@ -8,7 +8,7 @@
 //! `finalizers` (a set) and `ownerReferences` (a map keyed by `uid`) are tracked, as the API
 //! server does.
 
-use kgen::schema::Schema;
+use kgen_schema::Schema;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::sync::LazyLock;

@@ -1,7 +1,7 @@
 //! Fake API server watch benchmark: events per second delivered to 10 informers.
 //!
 //! ```text
-//! cargo bench -p kgen-runtime --bench fake_watch
+//! cargo bench -p kgen-fake --bench fake_watch
 //! ```
 //!
 //! Starts 10 [`SharedInformer`]s on one kind, each with its own watch against
@@ -19,6 +19,8 @@
 //! `KGEN_BENCH_INFORMERS=N` the informers, `KGEN_BENCH_WRITERS=N` the requests in flight (1),
 //! `KGEN_BENCH_THREADS=N` the runtime's worker threads (2).
 
+// The same objects and helpers as the runtime's benchmarks (this bench is not in the published package).
+#[path = "../../kgen-runtime/benches/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;
@@ -29,7 +31,7 @@ use common::*;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kgen_runtime::fake::FakeApiServer;
+use kgen_fake::FakeApiServer;
 use kgen_runtime::informer::{Handlers, SharedInformer};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
@@ -307,7 +309,7 @@ fn main() {
     let objects = env_usize("KGEN_BENCH_OBJECTS").unwrap_or(DEFAULT_OBJECTS).max(1);
     let informers = informers_wanted();
     let started = Instant::now();
-    println!("kgen-runtime fake API server watch benchmark");
+    println!("kgen-fake: fake API server watch benchmark");
     println!(
         "  {informers} SharedInformers (one watch each) on one kind; a client writes {} objects ({} request(s) in flight)",
         thousands(objects as u64),

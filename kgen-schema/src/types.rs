@@ -1,6 +1,6 @@
 //! The OpenAPI v3 schema subset that CRDs use (`JSONSchemaProps`), with source locations.
 
-use crate::diag::Location;
+use crate::Location;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use std::collections::BTreeMap;
@@ -179,6 +179,15 @@ impl Schema {
     pub fn typed(t: &str) -> Self {
         Schema {
             type_: Some(t.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// `x-kubernetes-int-or-string: true` in its structural form (`anyOf` integer or string).
+    pub fn int_or_string() -> Self {
+        Schema {
+            any_of: vec![Schema::typed("integer"), Schema::typed("string")],
+            int_or_string: Some(true),
             ..Default::default()
         }
     }

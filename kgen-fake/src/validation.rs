@@ -2,7 +2,7 @@
 //! fields pruned (or rejected with `fieldValidation=Strict`), defaults applied, the OpenAPI value
 //! validations checked, then the CEL rules (`x-kubernetes-validations`).
 //!
-//! The schema part uses kgen's own [`kgen::schema::validate`] functions (`prune`, which also drops
+//! The schema part uses kgen's own [`kgen_schema::validate`] functions (`prune`, which also drops
 //! the `null`s of non-nullable fields, `apply_defaults`, `validate_value`); see [`super::cel`] for
 //! the CEL part. CEL rules are only evaluated when the OpenAPI validations pass.
 
@@ -10,7 +10,7 @@ use super::cel;
 use super::meta::name_of;
 use super::resources::{ResourceDef, VersionDef};
 use super::status::{ApiResult, FieldError, error, invalid};
-use kgen::schema::validate::{ValueError, apply_defaults, prune, unknown_fields_of_object, validate_value};
+use kgen_schema::validate::{ValueError, apply_defaults, prune, unknown_fields_of_object, validate_value};
 use serde_json::Value;
 
 /// How unknown fields are handled (`fieldValidation` query parameter).

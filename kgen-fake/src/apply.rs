@@ -17,7 +17,7 @@ use super::fields::{
     Entry, FieldPath, FieldSet, ListKind, Part, child_schema, display, field_set, item_key, list_kind, read_entries,
     remove_at, value_at, write_entries,
 };
-use kgen::schema::Schema;
+use kgen_schema::Schema;
 use serde_json::{Map, Value};
 
 /// A field another manager owns with a different value.

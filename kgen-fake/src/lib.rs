@@ -1,4 +1,4 @@
-//! In-memory fake API server.
+//! An in-memory Kubernetes API server for tests.
 //!
 //! [`FakeApiServer`] answers the Kubernetes REST API from memory, so a `kube::Client` made by
 //! [`FakeApiServer::client`] (in process, through a tower service) or pointed at
@@ -11,7 +11,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use k8s_openapi::api::core::v1::ConfigMap;
-//! use kgen_runtime::fake::FakeApiServer;
+//! use kgen_fake::FakeApiServer;
 //! use kube::api::{Api, PostParams};
 //!
 //! let server = FakeApiServer::new();
@@ -79,7 +79,7 @@
 //!   `k8s.io/initial-events-end`. An object modified into a selector arrives as `ADDED`, out of it
 //!   as `DELETED`. Streams end after `timeoutSeconds`.
 //! * **Validation** of custom resources, as the API server does with a CRD's
-//!   `openAPIV3Schema` (using kgen's `kgen::schema::validate`): unknown fields are pruned (with a
+//!   `openAPIV3Schema` (using kgen's `kgen_schema::validate`): unknown fields are pruned (with a
 //!   `Warning` header; `fieldValidation=Strict` makes them a 400), defaults are applied, the
 //!   OpenAPI value validations are checked, then the CEL rules (`x-kubernetes-validations`) are
 //!   evaluated with the `cel` crate: `self` is the node's value, `oldSelf` its previous value on
@@ -122,6 +122,8 @@
 //!   not CEL identifiers are not escaped.
 //! * `metadata.name` must be a DNS-1123 subdomain for every kind; no other metadata validation.
 //! * Namespaces need not exist unless [`FakeApiServer::with_strict_namespaces`] is set.
+
+#![warn(missing_docs)]
 
 mod apply;
 mod cel;
@@ -191,6 +193,15 @@ impl std::fmt::Debug for FakeApiServer {
         f.debug_struct("FakeApiServer")
             .field("resource_version", &self.resource_version())
             .finish_non_exhaustive()
+    }
+}
+
+/// What the generated `fake_api_server()` calls: a server with the API's CRDs installed.
+impl kgen_runtime::FromCrds for FakeApiServer {
+    fn from_crds(
+        crds: Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>,
+    ) -> Self {
+        crds.into_iter().fold(FakeApiServer::new(), FakeApiServer::with_crd)
     }
 }
 

@@ -19,7 +19,7 @@
 //! Paths in [`ValueError`] name the offending value: `spec.nodePools[0].count` (properties with a
 //! dot, list items with `[index]`, map entries with `[key]`); the root is the empty string.
 
-use super::types::Schema;
+use crate::types::Schema;
 use regex::Regex;
 use serde_json::{Map, Number, Value};
 use std::cell::RefCell;
@@ -191,7 +191,7 @@ thread_local! {
 
 /// Compiles `pattern` (cached per thread). The API server uses Go's RE2 syntax; the `regex` crate
 /// accepts nearly the same language (neither has look-around or back-references).
-pub(crate) fn compile_pattern(pattern: &str) -> Result<Regex, String> {
+pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
     PATTERNS.with(|cache| {
         cache
             .borrow_mut()
@@ -206,7 +206,7 @@ pub(crate) fn compile_pattern(pattern: &str) -> Result<Regex, String> {
 
 /// Why `value` does not have the node's type (`type`, `nullable`, `x-kubernetes-int-or-string`),
 /// or `None` when it does. Untyped nodes accept anything.
-pub(crate) fn type_error(s: &Schema, value: &Value) -> Option<String> {
+pub fn type_error(s: &Schema, value: &Value) -> Option<String> {
     if value.is_null() && s.nullable {
         return None;
     }
@@ -488,7 +488,7 @@ fn join_errors(errs: &[ValueError], base: &str) -> String {
 }
 
 /// `anyOf: [{type: integer}, {type: string}]` and nothing else in either branch.
-pub(crate) fn is_int_or_string_any_of(any_of: &[Schema]) -> bool {
+pub fn is_int_or_string_any_of(any_of: &[Schema]) -> bool {
     any_of.len() == 2
         && Schema {
             origin: None,
@@ -998,7 +998,7 @@ fn default_null(s: &Schema, v: &mut Value) {
 }
 
 /// A schema accepting anything (for paths under `x-kubernetes-preserve-unknown-fields`).
-pub(crate) static ANY: LazyLock<Schema> = LazyLock::new(|| Schema {
+pub static ANY: LazyLock<Schema> = LazyLock::new(|| Schema {
     preserve_unknown_fields: Some(true),
     ..Default::default()
 });
@@ -1269,7 +1269,7 @@ mod tests {
 
     #[test]
     fn int_or_string() {
-        let s = super::super::known::int_or_string();
+        let s = Schema::int_or_string();
         assert!(errs(&s, json!(80)).is_empty());
         assert!(errs(&s, json!("http")).is_empty());
         assert_eq!(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-pub use kgen_runtime::fake::FakeApiServer;
+pub use kgen_fake::FakeApiServer;
 
 /// The Widget CRD: a status and a scale subresource, a selectable field, defaults, an enum, a
 /// minimum, a set and a map list, and two CEL rules (one a transition rule).

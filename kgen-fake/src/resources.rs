@@ -1,6 +1,6 @@
 //! The resources the fake API server serves: built-in kinds and custom resources from CRDs.
 
-use kgen::schema::Schema;
+use kgen_schema::Schema;
 use serde_json::Value;
 
 /// When `metadata.generation` is set and bumped.
