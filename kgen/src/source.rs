@@ -81,12 +81,14 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 inputs.dirs.push(path.to_path_buf());
                 continue;
             }
+            // Hidden and `target` directories are skipped below the root only: a project that
+            // lives under `~/.work/` or `/srv/target/` is still read.
+            let rel = path.strip_prefix(root).unwrap_or(path);
             if path.extension().is_none_or(|e| e != "rs")
-                || path.components().any(|c| is_skipped_component(c.as_os_str()))
+                || rel.components().any(|c| is_skipped_component(c.as_os_str()))
             {
                 continue;
             }
-            let rel = path.strip_prefix(root).unwrap_or(path);
             inputs.files.push(path.to_path_buf());
             if let Some(f) = parse_one(path, module_of(&base, rel), diags) {
                 files.push(f);
@@ -185,6 +187,21 @@ fn warn_plain_comment_markers(file: &Arc<PathBuf>, text: &str, diags: &mut Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidden_and_target_directories_are_skipped_below_the_root_only() {
+        let outer = tempfile::Builder::new().prefix(".hidden-parent").tempdir().unwrap();
+        let root = outer.path().join("target").join("api");
+        for dir in ["v1", ".git", "target"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+            std::fs::write(root.join(dir).join("mod.rs"), "pub struct A;\n").unwrap();
+        }
+        let mut diags = Diagnostics::new();
+        let (files, inputs) = load(std::slice::from_ref(&root), &mut diags);
+        assert!(diags.is_empty());
+        assert_eq!(inputs.files, vec![root.join("v1/mod.rs")]);
+        assert_eq!(files.len(), 1);
+    }
 
     #[test]
     fn module_paths_follow_rust_rules() {

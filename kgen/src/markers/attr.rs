@@ -115,7 +115,8 @@ fn parse_one(
     let location = crate::diag::span_location(file, span);
     let mut args = BTreeMap::new();
     match def.shape {
-        Shape::Flag => {
+        // Go-only markers have no `#[kgen]` form; should one get one, it takes no value.
+        Shape::Flag | Shape::Opaque => {
             if !(meta.input.is_empty() || meta.input.peek(syn::Token![,])) {
                 errors.push(AttrError::new(
                     meta.input.span(),

@@ -80,7 +80,7 @@ pub fn text(filter: Option<&str>) -> String {
         out.push('\n');
         if let Some(attr) = def.attr {
             let form = match def.shape {
-                Shape::Flag => attr.to_string(),
+                Shape::Flag | Shape::Opaque => attr.to_string(),
                 Shape::Value(_) => format!("{attr} = …"),
                 Shape::Args { args, .. } => {
                     format!(

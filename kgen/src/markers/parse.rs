@@ -79,6 +79,7 @@ fn parse_args(def: &MarkerDef, rest: Option<(&str, usize)>) -> Result<BTreeMap<&
     let mut args = BTreeMap::new();
     let at = |offset: usize, e: GrammarError| (offset + e.offset, e.message);
     match def.shape {
+        Shape::Opaque => {}
         Shape::Flag => match rest {
             None => {}
             Some((r, _)) if r.trim() == "true" => {}
@@ -222,6 +223,29 @@ mod tests {
         assert_eq!(marker("+groupName=kgen.dev").str(""), Some("kgen.dev"));
         assert!(marker("+kubebuilder:validation:items:MaxLength=5").def.items);
         assert_eq!(marker("+kubebuilder:object:root=true").id(), Id::GoOnly);
+    }
+
+    #[test]
+    fn go_only_markers_are_accepted_with_any_value() {
+        for text in [
+            "+k8s:defaulter-gen=TypeMeta",
+            "+k8s:conversion-gen=false",
+            "+k8s:conversion-gen=k8s.io/kubernetes/pkg/apis/apps",
+            "+k8s:opaqueType=true",
+            "+k8s:prerelease-lifecycle-gen:introduced=1.20",
+            "+k8s:prerelease-lifecycle-gen:replacement=apps,v1,Deployment",
+            "+k8s:protobuf=false",
+            "+patchMergeKey=name",
+            "+patchStrategy=merge,retainKeys",
+            "+enum",
+            "+featureGate=JobManagedBy",
+        ] {
+            assert_eq!(marker(text).id(), Id::GoOnly, "{text}");
+        }
+        // Misspellings of Go-only markers under a known prefix stay errors.
+        let d = invalid("+k8s:defaulter-gen-inptu=pkg");
+        assert!(d.message.contains("unknown marker"), "{d}");
+        assert!(d.help.unwrap().contains("+k8s:defaulter-gen-input"));
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub enum Shape {
         /// The argument that may come first without a name.
         positional: Option<&'static str>,
     },
+    /// Anything or nothing: markers that only steer Go code generators (`+k8s:conversion-gen=false`,
+    /// `+k8s:prerelease-lifecycle-gen:introduced=1.20`), accepted and not interpreted.
+    Opaque,
 }
 
 /// The definition of one marker.
@@ -103,6 +106,7 @@ impl MarkerDef {
     pub fn synopsis(&self) -> String {
         match self.shape {
             Shape::Flag => format!("+{}", self.name),
+            Shape::Opaque => format!("+{}[=…]", self.name),
             Shape::Value(ty) => format!("+{}=<{}>", self.name, ty.describe()),
             Shape::Args { args, .. } => {
                 let parts: Vec<String> = args

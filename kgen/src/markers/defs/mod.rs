@@ -6,6 +6,7 @@
 
 mod crd;
 pub mod genclient;
+mod go_only;
 mod package;
 mod rbac;
 mod topology;
@@ -104,6 +105,7 @@ pub fn all() -> &'static [MarkerDef] {
         defs.extend(topology::defs());
         defs.extend(genclient::defs());
         defs.extend(rbac::defs());
+        defs.extend(go_only::defs());
         defs
     })
 }

@@ -1,0 +1,101 @@
+//! Markers copied from Go API types that only steer Go code generators are accepted, change
+//! nothing in the CRD, and are listed by `kgen markers` with what to do in Rust.
+
+use kgen_build::CrdOptions;
+use std::path::Path;
+
+const WITH_GO_MARKERS: &str = r#"//! Widgets.
+//!
+//! +k8s:deepcopy-gen=package
+//! +k8s:defaulter-gen=TypeMeta
+//! +k8s:conversion-gen=example.com/widgets/internal
+//! +k8s:openapi-gen=true
+//! +groupName=example.com
+//! +versionName=v1
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// A widget.
+///
+/// +genclient
+/// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+/// +k8s:prerelease-lifecycle-gen:introduced=1.30
+/// +kubebuilder:object:root=true
+pub struct Widget {
+    pub metadata: ObjectMeta,
+    pub spec: WidgetSpec,
+}
+
+/// The spec.
+///
+/// +k8s:conversion-gen=false
+pub struct WidgetSpec {
+    /// Ports.
+    ///
+    /// +patchMergeKey=name
+    /// +patchStrategy=merge
+    /// +listType=map
+    /// +listMapKey=name
+    pub ports: Vec<Port>,
+    /// Mode.
+    ///
+    /// +featureGate=WidgetModes
+    /// +optional
+    pub mode: Option<String>,
+}
+
+/// A port.
+///
+/// +k8s:opaqueType
+pub struct Port {
+    /// Name.
+    pub name: String,
+}
+"#;
+
+fn crd_yaml(dir: &Path, source: &str) -> String {
+    std::fs::write(dir.join("mod.rs"), "pub mod v1;\n").unwrap();
+    std::fs::create_dir_all(dir.join("v1")).unwrap();
+    std::fs::write(dir.join("v1/mod.rs"), source).unwrap();
+    let out = kgen_build::generate_crds(&CrdOptions::new([dir])).unwrap_or_else(|f| panic!("{f:?}"));
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    assert_eq!(
+        out.files.len(),
+        1,
+        "{:?} {:?}",
+        out.files.iter().map(|f| &f.name).collect::<Vec<_>>(),
+        dir
+    );
+    out.files[0].contents.clone()
+}
+
+#[test]
+fn go_only_markers_change_nothing() {
+    let with = tempfile::tempdir().unwrap();
+    let without = tempfile::tempdir().unwrap();
+    let stripped: String = WITH_GO_MARKERS
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start_matches(['/', '!', ' ']);
+            !(t.starts_with("+k8s:")
+                || t.starts_with("+patch")
+                || t.starts_with("+featureGate")
+                || t.starts_with("+kubebuilder:object:"))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(stripped, WITH_GO_MARKERS);
+    let a = crd_yaml(with.path(), WITH_GO_MARKERS);
+    let b = crd_yaml(without.path(), &stripped);
+    assert_eq!(a, b);
+    assert!(a.contains("x-kubernetes-list-type: map"), "{a}");
+}
+
+#[test]
+fn kgen_markers_lists_them_with_the_rust_equivalent() {
+    let text = kgen_build::markers::help::text(Some("defaulter-gen"));
+    assert!(text.contains("+k8s:defaulter-gen"), "{text}");
+    assert!(text.contains("#[serde(default)]"), "{text}");
+    let text = kgen_build::markers::help::text(Some("patchMergeKey"));
+    assert!(text.contains("+listMapKey"), "{text}");
+}
