@@ -484,7 +484,9 @@ impl<'a> Scanner<'a> {
             _text: self._text,
         };
         probe.skip_ws();
-        if probe.peek() == Some('}') {
+        // `{}` is an empty list here (the schema turns it into `{}` on objects); `{{...}, ...}` is
+        // a list of maps: a key never starts with a brace.
+        if matches!(probe.peek(), Some('}' | '{')) {
             return false;
         }
         if probe.string(Context::MapKey).is_err() {
@@ -584,6 +586,12 @@ mod tests {
         );
         assert_eq!(whole("{1,2}", ArgType::Any).unwrap(), json!([1, 2]));
         assert_eq!(whole("{\"k\": \"v\"}", ArgType::Any).unwrap(), json!({"k": "v"}));
+        // A list of maps with nested maps (controller-gen's golden `default` values).
+        assert_eq!(
+            whole("{{nested: {a: 1}}, {nested: {b: 2}}}", ArgType::Any).unwrap(),
+            json!([{"nested": {"a": 1}}, {"nested": {"b": 2}}])
+        );
+        assert_eq!(whole("{}", ArgType::Any).unwrap(), json!([]));
     }
 
     #[test]

@@ -525,12 +525,7 @@ impl<'a> SchemaBuilder<'a> {
             }),
             Id::Nullable => s.nullable = true,
             Id::Default => {
-                let mut d = v;
-                // `{}` on an array means an empty list (controller-gen).
-                if s.ty() == Some("array") && d == Value::Object(Default::default()) {
-                    d = Value::Array(vec![]);
-                }
-                s.default = Some(d);
+                s.default = Some(empty_braces_as(s, v));
                 set(s, "default");
             }
             Id::DefaultJson if !*kubebuilder_default => {
@@ -538,7 +533,7 @@ impl<'a> SchemaBuilder<'a> {
                 set(s, "default");
             }
             Id::Example => {
-                s.example = Some(v);
+                s.example = Some(empty_braces_as(s, v));
                 set(s, "example");
             }
             Id::Title => s.title = v.as_str().map(String::from),
@@ -846,6 +841,32 @@ fn describe(s: &Schema) -> String {
 /// A number from a marker as JSON (used by tests).
 pub fn number(n: i64) -> Number {
     Number::from(n)
+}
+
+/// A marker's `{}` is both an empty list and an empty map: the schema node decides, at every depth
+/// (an empty object on objects and maps, an empty list on arrays, as controller-gen reads it).
+fn empty_braces_as(s: &Schema, v: Value) -> Value {
+    match v {
+        Value::Array(a) if a.is_empty() && s.ty() == Some("object") => Value::Object(Default::default()),
+        Value::Object(m) if m.is_empty() && s.ty() == Some("array") => Value::Array(vec![]),
+        Value::Array(a) => match &s.items {
+            Some(items) => Value::Array(a.into_iter().map(|x| empty_braces_as(items, x)).collect()),
+            None => Value::Array(a),
+        },
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| {
+                    let sub = s.properties.get(&k).or(s.additional_properties.as_deref());
+                    let x = match sub {
+                        Some(sub) => empty_braces_as(sub, x),
+                        None => x,
+                    };
+                    (k, x)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 #[cfg(test)]

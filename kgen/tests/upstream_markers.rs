@@ -1,5 +1,6 @@
-//! Markers copied from Go API types that only steer Go code generators are accepted, change
-//! nothing in the CRD, and are listed by `kgen markers` with what to do in Rust.
+//! Markers as upstream Go API types write them: those that only steer Go code generators are
+//! accepted, change nothing in the CRD, and are listed by `kgen markers` with what to do in Rust;
+//! default values in controller-gen's forms (`{}` on objects and maps, lists of nested maps).
 
 use kgen_build::CrdOptions;
 use std::path::Path;
@@ -98,4 +99,63 @@ fn kgen_markers_lists_them_with_the_rust_equivalent() {
     assert!(text.contains("#[serde(default)]"), "{text}");
     let text = kgen_build::markers::help::text(Some("patchMergeKey"));
     assert!(text.contains("+listMapKey"), "{text}");
+}
+
+const DEFAULTS: &str = r#"//! +groupName=example.com
+//! +versionName=v1
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+/// A thing.
+pub struct Thing {
+    pub metadata: ObjectMeta,
+    pub spec: ThingSpec,
+}
+/// The spec.
+pub struct ThingSpec {
+    /// Labels.
+    /// +kubebuilder:default={}
+    /// +optional
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Inner.
+    /// +kubebuilder:default={}
+    /// +optional
+    pub inner: Option<Inner>,
+    /// Tags.
+    /// +kubebuilder:default={}
+    /// +optional
+    pub tags: Option<Vec<String>>,
+    /// Items.
+    /// +kubebuilder:default={{nested: {a: 1}}, {nested: {b: 2}}}
+    /// +kubebuilder:example={{nested: {}}}
+    /// +optional
+    pub items: Option<Vec<Item>>,
+}
+/// Inner.
+pub struct Inner {
+    /// X.
+    /// +optional
+    pub x: Option<i32>,
+}
+/// An item.
+pub struct Item {
+    /// Nested.
+    /// +optional
+    pub nested: Option<BTreeMap<String, i64>>,
+}
+"#;
+
+#[test]
+fn defaults_in_controller_gen_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = crd_yaml(dir.path(), DEFAULTS);
+    let crd: serde_json::Value = serde_saphyr::from_str(yaml.split("\n---\n").last().unwrap()).unwrap();
+    let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+    assert_eq!(spec["labels"]["default"], serde_json::json!({}));
+    assert_eq!(spec["inner"]["default"], serde_json::json!({}));
+    assert_eq!(spec["tags"]["default"], serde_json::json!([]));
+    assert_eq!(
+        spec["items"]["default"],
+        serde_json::json!([{"nested": {"a": 1}}, {"nested": {"b": 2}}])
+    );
+    assert_eq!(spec["items"]["example"], serde_json::json!([{"nested": {}}]));
 }
