@@ -69,7 +69,6 @@ error_case!(recursive_type);
 error_case!(repeated_marker);
 error_case!(scale_bad_path);
 error_case!(selectable_not_scalar);
-error_case!(status_without_field);
 error_case!(tagged_enum_conflict);
 error_case!(transition_rule_under_list);
 error_case!(two_storage_versions);

@@ -159,3 +159,24 @@ fn defaults_in_controller_gen_forms() {
     );
     assert_eq!(spec["items"]["example"], serde_json::json!([{"nested": {}}]));
 }
+
+#[test]
+fn status_subresource_without_a_status_field_is_accepted_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mod.rs"), "pub mod v1;\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("v1")).unwrap();
+    let source = "//! +groupName=example.com\n//! +versionName=v1\n\
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+        /// +kubebuilder:subresource:status\n\
+        pub struct Thing { pub metadata: ObjectMeta, pub spec: ThingSpec }\n\
+        pub struct ThingSpec { pub name: String }\n";
+    std::fs::write(dir.path().join("v1/mod.rs"), source).unwrap();
+    let out = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_or_else(|f| panic!("{f:?}"));
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    assert!(!out.warnings[0].is_error());
+    assert!(out.warnings[0].message.contains("no `status` field"), "{}", out.warnings[0]);
+    assert_eq!(out.warnings[0].location.as_ref().map(|l| l.line), Some(4));
+    let crd: serde_json::Value =
+        serde_saphyr::from_str(out.files[0].contents.split("\n---\n").last().unwrap()).unwrap();
+    assert_eq!(crd["spec"]["versions"][0]["subresources"]["status"], serde_json::json!({}));
+}

@@ -311,13 +311,18 @@ fn version_object(v: &VersionInput, schema: &Schema, storage: bool, diags: &mut 
 
     let mut subresources = Map::new();
     if let Some(m) = v.marker(Id::SubresourceStatus) {
+        // The API server and controller-gen accept it; /status writes then store nothing.
         if !schema.properties.contains_key("status") {
             diags.push(
-                m.error(format!(
-                    "+kubebuilder:subresource:status on {}, which has no `status` field",
-                    v.kind.name
-                ))
-                .with_help("add `pub status: Option<...Status>`"),
+                Diagnostic::warning(
+                    m.location.clone(),
+                    format!(
+                        "+kubebuilder:subresource:status on {}, which has no `status` field: the API server \
+                         prunes whatever a /status write sends",
+                        v.kind.name
+                    ),
+                )
+                .with_help("add `pub status: Option<...Status>`, or drop the marker"),
             );
         }
         subresources.insert("status".into(), json!({}));
