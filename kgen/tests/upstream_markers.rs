@@ -174,9 +174,16 @@ fn status_subresource_without_a_status_field_is_accepted_with_a_warning() {
     let out = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_or_else(|f| panic!("{f:?}"));
     assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
     assert!(!out.warnings[0].is_error());
-    assert!(out.warnings[0].message.contains("no `status` field"), "{}", out.warnings[0]);
+    assert!(
+        out.warnings[0].message.contains("no `status` field"),
+        "{}",
+        out.warnings[0]
+    );
     assert_eq!(out.warnings[0].location.as_ref().map(|l| l.line), Some(4));
     let crd: serde_json::Value =
         serde_saphyr::from_str(out.files[0].contents.split("\n---\n").last().unwrap()).unwrap();
-    assert_eq!(crd["spec"]["versions"][0]["subresources"]["status"], serde_json::json!({}));
+    assert_eq!(
+        crd["spec"]["versions"][0]["subresources"]["status"],
+        serde_json::json!({})
+    );
 }
