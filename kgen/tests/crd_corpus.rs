@@ -256,6 +256,18 @@ fn markers_emit_their_keywords() {
         rules.contains(&"!has(oldSelf.zone) || has(self.zone)"),
         "an optional immutable field cannot be removed once set"
     );
+    // Messages in the API server's convention: it prints the field path before the message.
+    let removal = spec["x-kubernetes-validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "!has(oldSelf.zone) || has(self.zone)")
+        .unwrap();
+    assert_eq!(removal["message"], "field zone is immutable once set");
+    assert_eq!(
+        spec["properties"]["zone"]["x-kubernetes-validations"],
+        json!([{"rule": "self == oldSelf", "message": "field is immutable"}])
+    );
 }
 
 #[test]

@@ -242,7 +242,7 @@ impl<'a> SchemaBuilder<'a> {
                 // The field rule only runs when both values exist, so removing the value needs a parent rule.
                 s.validations.push(Rule {
                     rule: format!("!has(oldSelf.{0}) || has(self.{0})", cel_field(&f.json_name)),
-                    message: Some(format!("{} cannot be removed once set", f.json_name)),
+                    message: Some(format!("field {} is immutable once set", f.json_name)),
                     origin: Some(f.location.clone()),
                     ..Default::default()
                 });
@@ -308,7 +308,8 @@ impl<'a> SchemaBuilder<'a> {
                 0,
                 Rule {
                     rule: "self == oldSelf".into(),
-                    message: Some(format!("{} is immutable", f.json_name)),
+                    // The API server puts the field path first: `spec.zone: Invalid value: ...: field is immutable`.
+                    message: Some("field is immutable".into()),
                     origin: Some(m.location.clone()),
                     ..Default::default()
                 },
