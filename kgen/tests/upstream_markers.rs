@@ -187,3 +187,65 @@ fn status_subresource_without_a_status_field_is_accepted_with_a_warning() {
         serde_json::json!({})
     );
 }
+
+/// Writes `files` (relative path, source) under a new temporary directory.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, source) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, source).unwrap();
+    }
+    dir
+}
+
+fn kind_module(doc: &str, kind: &str) -> String {
+    format!(
+        "//! {doc}\n//! +groupName=example.com\n//! +versionName=v1\n\
+         use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+         /// +genclient\n#[derive(Clone, Debug, serde::Deserialize)]\n\
+         pub struct {kind} {{ pub metadata: ObjectMeta, pub spec: Spec }}\n\
+         #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\npub struct Spec {{ pub x: i32 }}\n"
+    )
+}
+
+#[test]
+fn modules_with_the_same_group_version_merge_as_go_packages_do() {
+    let (a, b) = (kind_module("Apples.", "Apple"), kind_module("Bananas.", "Banana"));
+    let dir = tree(&[
+        ("mod.rs", "pub mod a;\npub mod b;\n"),
+        ("a/mod.rs", &a),
+        ("b/mod.rs", &b),
+    ]);
+    let out = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_or_else(|f| panic!("{f:?}"));
+    let names: Vec<&str> = out.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["example.com_apples.yaml", "example.com_bananas.yaml"]);
+    let (_, rust) = kgen_build::generate_rust(&CrdOptions::new([dir.path()]), &Default::default())
+        .unwrap_or_else(|f| panic!("{f:?}"));
+    assert_eq!(
+        rust.matches("pub mod example_v1 {").count(),
+        1,
+        "one client module for the group-version"
+    );
+    assert!(rust.contains("pub fn apples(&self, namespace: &str) -> AppleClient"));
+    assert!(rust.contains("pub fn bananas(&self, namespace: &str) -> BananaClient"));
+}
+
+#[test]
+fn a_kind_declared_in_two_modules_of_one_group_version_is_an_error() {
+    let (a, b) = (kind_module("Apples.", "Apple"), kind_module("More apples.", "Apple"));
+    let dir = tree(&[
+        ("mod.rs", "pub mod a;\npub mod b;\n"),
+        ("a/mod.rs", &a),
+        ("b/mod.rs", &b),
+    ]);
+    let failed = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).expect_err("duplicate kind");
+    let d = failed
+        .diagnostics
+        .iter()
+        .find(|d| d.message == "kind Apple is declared twice in group-version example.com/v1")
+        .unwrap_or_else(|| panic!("{:?}", failed.diagnostics));
+    let loc = d.location.as_ref().unwrap();
+    assert!(loc.file.ends_with("b/mod.rs") && loc.line == 7, "{loc}");
+    assert!(d.help.as_deref().unwrap().contains("a/mod.rs:7:"), "{d}");
+}

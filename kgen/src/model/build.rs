@@ -192,17 +192,8 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
         });
     }
     gvs.sort_by(|a, b| (&a.group, &a.version, &a.module).cmp(&(&b.group, &b.version, &b.module)));
-    for w in gvs.windows(2) {
-        if w[0].group == w[1].group && w[0].version == w[1].version {
-            diags.push(
-                Diagnostic::error(
-                    w[1].location.clone(),
-                    format!("group-version {}/{} is declared twice", w[1].group, w[1].version),
-                )
-                .with_help(format!("also declared at {}", w[0].location)),
-            );
-        }
-    }
+    // Two modules may declare the same group-version, as two Go packages may: their kinds and
+    // types join one group-version (each module keeps its own package markers).
     let gv_of = |module: &[String]| -> Option<GvId> {
         gvs.iter()
             .enumerate()
@@ -290,6 +281,31 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
         let (ga, gb) = (&gvs[a.gv.0], &gvs[b.gv.0]);
         (&ga.group, &a.name, &ga.version).cmp(&(&gb.group, &b.name, &gb.version))
     });
+    // Modules sharing a group-version share its kinds' names too.
+    for w in kinds.windows(2) {
+        let (ga, gb) = (&gvs[w[0].gv.0], &gvs[w[1].gv.0]);
+        if (&ga.group, &ga.version, &w[0].name) == (&gb.group, &gb.version, &w[1].name) {
+            let (first, second) = (&types[w[0].type_id.0], &types[w[1].type_id.0]);
+            let (first, second) = if first.location <= second.location {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            diags.push(
+                Diagnostic::error(
+                    second.location.clone(),
+                    format!(
+                        "kind {} is declared twice in group-version {}/{}",
+                        w[1].name, gb.group, gb.version
+                    ),
+                )
+                .with_help(format!(
+                    "also declared at {}; modules with the same +groupName and +versionName form one group-version",
+                    first.location
+                )),
+            );
+        }
+    }
     // CRD-level markers on types that are not kinds are mistakes, not no-ops.
     for (i, t) in types.iter().enumerate() {
         if kinds.iter().any(|k| k.type_id.0 == i) {
