@@ -249,3 +249,26 @@ fn a_kind_declared_in_two_modules_of_one_group_version_is_an_error() {
     assert!(loc.file.ends_with("b/mod.rs") && loc.line == 7, "{loc}");
     assert!(d.help.as_deref().unwrap().contains("a/mod.rs:7:"), "{d}");
 }
+
+#[test]
+fn byte_string_is_base64_and_raw_extension_keeps_unknown_fields() {
+    let source = "//! +groupName=example.com\n//! +versionName=v1\n\
+        use k8s_openapi::ByteString;\n\
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+        use k8s_openapi::apimachinery::pkg::runtime::RawExtension;\n\
+        pub struct Blob { pub metadata: ObjectMeta, pub spec: BlobSpec }\n\
+        pub struct BlobSpec { pub data: ByteString, pub raw: Vec<u8>, pub ext: Option<RawExtension> }\n";
+    let dir = tree(&[("mod.rs", "pub mod v1;\n"), ("v1/mod.rs", source)]);
+    let out = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_or_else(|f| panic!("{f:?}"));
+    let crd: serde_json::Value =
+        serde_saphyr::from_str(out.files[0].contents.split("\n---\n").last().unwrap()).unwrap();
+    let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+    assert_eq!(spec["data"], serde_json::json!({"type": "string", "format": "byte"}));
+    // serde writes a Vec<u8> as a list of numbers, so its schema stays an integer array.
+    assert_eq!(spec["raw"]["type"], "array");
+    assert_eq!(spec["raw"]["items"]["type"], "integer");
+    assert_eq!(
+        spec["ext"],
+        serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+    );
+}

@@ -27,6 +27,10 @@ pub enum Known {
     SecretKeySelector,
     /// core/v1 `SecretReference`.
     SecretReference,
+    /// `k8s_openapi::ByteString`: string, format byte (base64, as k8s-openapi serializes it).
+    ByteString,
+    /// `RawExtension`: any object (`x-kubernetes-preserve-unknown-fields`), as controller-gen writes it.
+    RawExtension,
     /// `serde_json::Value`: anything (`x-kubernetes-preserve-unknown-fields`).
     JsonValue,
     /// `serde_json::Map<String, Value>`: any object.
@@ -60,6 +64,8 @@ impl Known {
             "ObjectReference" if in_crate(&["k8s_openapi"]) => Known::ObjectReference,
             "SecretKeySelector" if in_crate(&["k8s_openapi"]) => Known::SecretKeySelector,
             "SecretReference" if in_crate(&["k8s_openapi"]) => Known::SecretReference,
+            "ByteString" if in_crate(&["k8s_openapi"]) => Known::ByteString,
+            "RawExtension" if in_crate(&["k8s_openapi"]) => Known::RawExtension,
             "Value" if first == "serde_json" => Known::JsonValue,
             "Map" if first == "serde_json" => Known::JsonObject,
             _ => return None,
@@ -88,6 +94,11 @@ mod tests {
         );
         assert_eq!(Known::from_path(&p("kube::api::ObjectMeta")), Some(Known::ObjectMeta));
         assert_eq!(Known::from_path(&p("serde_json::Value")), Some(Known::JsonValue));
+        assert_eq!(Known::from_path(&p("k8s_openapi::ByteString")), Some(Known::ByteString));
+        assert_eq!(
+            Known::from_path(&p("k8s_openapi::apimachinery::pkg::runtime::RawExtension")),
+            Some(Known::RawExtension)
+        );
         assert_eq!(Known::from_path(&p("other::Value")), None);
         assert_eq!(Known::from_path(&p("k8s_openapi::api::core::v1::PodSpec")), None);
     }

@@ -44,9 +44,13 @@ pub fn schema(k: Known) -> Schema {
             preserve_unknown_fields: Some(true),
             ..Default::default()
         },
-        Known::JsonObject => Schema {
+        Known::JsonObject | Known::RawExtension => Schema {
             preserve_unknown_fields: Some(true),
             ..Schema::typed("object")
+        },
+        Known::ByteString => Schema {
+            format: Some("byte".into()),
+            ..Schema::typed("string")
         },
         Known::Condition => condition(),
         Known::LabelSelector => label_selector(),
