@@ -30,6 +30,7 @@ pub struct Builder {
     crate_path: Option<String>,
     emit_rerun_if_changed: Option<bool>,
     max_desc_len: Option<usize>,
+    kube_version: Option<crate::KubeVersion>,
     /// Set by `format(false)`; the default (`false`) formats.
     unformatted: bool,
 }
@@ -127,6 +128,18 @@ impl Builder {
         self
     }
 
+    /// The Kubernetes version whose built-in type schemas the CRDs embed (as `kgen crd
+    /// --kube-version`; default: the newest kgen embeds).
+    ///
+    /// ```
+    /// let b = kgen_build::Builder::new().kube_version("1.31".parse().expect("an embedded version"));
+    /// # let _ = b;
+    /// ```
+    pub fn kube_version(mut self, version: crate::KubeVersion) -> Self {
+        self.kube_version = Some(version);
+        self
+    }
+
     /// Generates. Writes nothing on error; rewrites a file only when its content changed.
     pub fn generate(self) -> Result<BuildReport, BuildError> {
         let out_dir = match self
@@ -141,6 +154,7 @@ impl Builder {
             paths: self.paths.clone(),
             header: None,
             max_desc_len: self.max_desc_len,
+            kube_version: self.kube_version.unwrap_or_default(),
         };
         let codegen = CodegenOptions {
             crate_path: self.crate_path.clone().unwrap_or_else(|| "crate".into()),

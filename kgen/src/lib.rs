@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod builtin;
 pub mod codegen;
 pub mod crd;
 pub mod diag;
@@ -29,6 +30,7 @@ pub mod schema;
 pub mod source;
 
 pub use builder::{BuildReport, Builder};
+pub use builtin::KubeVersion;
 pub use rbac::{RbacOptions, RbacOutput, generate_rbac};
 
 use diag::{Diagnostic, Diagnostics, Failed};
@@ -44,6 +46,8 @@ pub struct CrdOptions {
     pub header: Option<String>,
     /// Shorten descriptions to this many bytes (`0` removes them).
     pub max_desc_len: Option<usize>,
+    /// The Kubernetes version whose built-in types (`PodTemplateSpec`, ...) are embedded (default: newest).
+    pub kube_version: KubeVersion,
 }
 
 impl CrdOptions {
@@ -81,7 +85,7 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
     let api = model::build(&files, &mut diags);
     // The syntax trees are the largest thing in memory; the model has all it needs from them.
     drop(files);
-    let crds = crd::assemble(&api, &mut diags);
+    let crds = crd::assemble(&api, opts.kube_version, &mut diags);
     let clients = model::client::client_specs(&api, &mut diags);
     if diags.has_errors() {
         return Err(Failed {
@@ -91,9 +95,15 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
     let header = opts.header.as_deref().unwrap_or(crd::output::DEFAULT_HEADER);
     let files = crds
         .iter()
-        .map(|c| GeneratedFile {
-            name: c.file_name(),
-            contents: crd::output::render(c, header, opts.max_desc_len),
+        .map(|c| {
+            let value = crd::output::with_max_desc_len(c, opts.max_desc_len);
+            if let Some(w) = crd::size::size_warning(c, &value) {
+                diags.push(w);
+            }
+            GeneratedFile {
+                name: c.file_name(),
+                contents: crd::output::render_value(&value, header),
+            }
         })
         .collect();
     Ok(CrdOutput {

@@ -88,6 +88,9 @@ struct CrdArgs {
     /// Shorten descriptions to N bytes (0 removes them), to keep big CRDs under the annotation limit.
     #[arg(long, value_name = "N")]
     max_desc_len: Option<usize>,
+    /// Kubernetes version whose built-in types (PodTemplateSpec, Container, ...) the schemas embed [default: newest].
+    #[arg(long, value_name = "1.x")]
+    kube_version: Option<kgen_build::KubeVersion>,
 }
 
 #[derive(Args)]
@@ -110,6 +113,9 @@ struct ClientArgs {
     /// Rust path of the module that holds the --paths directory's module (default `crate`).
     #[arg(long, default_value = "crate", value_name = "PATH")]
     crate_path: String,
+    /// Kubernetes version whose built-in types the embedded CRDs use [default: newest].
+    #[arg(long, value_name = "1.x")]
+    kube_version: Option<kgen_build::KubeVersion>,
 }
 
 #[derive(Args)]
@@ -169,6 +175,7 @@ fn crd(args: CrdArgs) -> ExitCode {
         paths: args.paths,
         header,
         max_desc_len: args.max_desc_len,
+        kube_version: args.kube_version.unwrap_or_default(),
     };
     let out = match kgen_build::generate_crds(&opts) {
         Ok(o) => o,
@@ -216,7 +223,10 @@ fn client(args: ClientArgs) -> ExitCode {
         Ok(h) => h,
         Err(code) => return code,
     };
-    let opts = kgen_build::CrdOptions::new(args.paths);
+    let opts = kgen_build::CrdOptions {
+        kube_version: args.kube_version.unwrap_or_default(),
+        ..kgen_build::CrdOptions::new(args.paths)
+    };
     let codegen = kgen_build::codegen::CodegenOptions {
         crate_path: args.crate_path,
         header,

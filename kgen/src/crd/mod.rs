@@ -3,7 +3,9 @@
 
 pub mod names;
 pub mod output;
+pub mod size;
 
+use crate::builtin::KubeVersion;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::markers::Marker;
 use crate::markers::defs::Id;
@@ -61,11 +63,11 @@ impl VersionInput<'_> {
     }
 }
 
-/// Builds every CRD, checking each against the API server's rules. CRDs come sorted by (group, kind).
-pub fn assemble(api: &Api, diags: &mut Diagnostics) -> Vec<Crd> {
+/// Builds every CRD (Kubernetes' built-in types as of `kube_version`), checking each against the API server's rules. CRDs come sorted by (group, kind).
+pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -> Vec<Crd> {
     // One CRD at a time, so only its schemas are alive; the type cache is kept within a group
     // (whose kinds share types) and dropped between groups.
-    let mut builder = SchemaBuilder::new(api);
+    let mut builder = SchemaBuilder::new(api).with_kube_version(kube_version);
     let mut crds = Vec::new();
     let mut i = 0;
     while i < api.kinds.len() {

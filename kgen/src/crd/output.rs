@@ -37,6 +37,11 @@ impl Serialize for Sorted<'_> {
 
 /// Renders one CRD: the header (with a trailing newline), `---`, then YAML with sorted keys.
 pub fn render(crd: &Crd, header: &str, max_desc_len: Option<usize>) -> String {
+    render_value(&with_max_desc_len(crd, max_desc_len), header)
+}
+
+/// The CRD as it will be written: descriptions shortened to `max_desc_len` bytes if given.
+pub fn with_max_desc_len(crd: &Crd, max_desc_len: Option<usize>) -> Value {
     let mut value = crd.value.clone();
     if let Some(n) = max_desc_len
         && let Some(versions) = value.pointer_mut("/spec/versions").and_then(Value::as_array_mut)
@@ -47,7 +52,12 @@ pub fn render(crd: &Crd, header: &str, max_desc_len: Option<usize>) -> String {
             }
         }
     }
-    let body = serde_saphyr::to_string(&Sorted(&value)).expect("CRD values serialise to YAML");
+    value
+}
+
+/// Renders a CRD value (from [`with_max_desc_len`]) after `header`.
+pub fn render_value(value: &Value, header: &str) -> String {
+    let body = serde_saphyr::to_string(&Sorted(value)).expect("CRD values serialise to YAML");
     let mut out = String::with_capacity(header.len() + body.len() + 5);
     out.push_str(header);
     if !header.is_empty() && !header.ends_with('\n') {

@@ -249,14 +249,19 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
         t.rust_path = path;
     }
 
-    // Kinds: structs with `metadata: ObjectMeta` in a group-version.
+    // Kinds: structs with `metadata: ObjectMeta` in a group-version, except those another type
+    // embeds (a template's `metadata`), unless marked +kubebuilder:object:root=true.
+    let embedded = embedded_types(&types);
     let mut kinds = Vec::new();
     for (i, t) in types.iter().enumerate() {
         let has_meta = t
             .fields()
             .iter()
             .any(|f| f.json_name == "metadata" && matches!(f.ty.without_option(), TypeRef::Known(Known::ObjectMeta)));
-        if !has_meta {
+        let root = t.markers.iter().any(|m| {
+            m.def.name == "kubebuilder:object:root" && m.args.get("") != Some(&serde_json::Value::Bool(false))
+        });
+        if !has_meta || (embedded.contains(&TypeId(i)) && !root) {
             continue;
         }
         match t.gv {
@@ -537,6 +542,50 @@ pub(crate) fn is_dns_subdomain(s: &str) -> bool {
                 && l.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
+}
+
+/// Types that a field (or newtype, alias or variant) of another input type refers to; a kind's
+/// `List` type (`metadata: ListMeta`) does not count.
+fn embedded_types(types: &[TypeDef]) -> std::collections::HashSet<TypeId> {
+    fn walk(t: &TypeRef, out: &mut std::collections::HashSet<TypeId>) {
+        match t {
+            TypeRef::Named(id) => {
+                out.insert(*id);
+            }
+            TypeRef::Option(inner) | TypeRef::List(inner) | TypeRef::Set(inner) | TypeRef::Map(inner) => {
+                walk(inner, out)
+            }
+            _ => {}
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    let list_meta = TypeRef::Known(Known::Builtin("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"));
+    for (i, t) in types.iter().enumerate() {
+        if t.fields()
+            .iter()
+            .any(|f| f.json_name == "metadata" && f.ty.without_option() == &list_meta)
+        {
+            continue;
+        }
+        let mut refs = std::collections::HashSet::new();
+        match &t.body {
+            TypeBody::Struct(fields) => fields.iter().for_each(|f| walk(&f.ty, &mut refs)),
+            TypeBody::Newtype(r) | TypeBody::Alias(r) => walk(r, &mut refs),
+            TypeBody::DataEnum(variants) => {
+                for v in variants {
+                    match &v.data {
+                        VariantData::Newtype(r) => walk(r, &mut refs),
+                        VariantData::Struct(fields) => fields.iter().for_each(|f| walk(&f.ty, &mut refs)),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        refs.remove(&TypeId(i));
+        out.extend(refs);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 /// A type with a built-in schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Known {
-    /// `ObjectMeta`: `type: object` (the API server owns its schema).
+    /// `ObjectMeta`: below the root, the fields an embedded object may set (labels, annotations,
+    /// name, namespace, generateName, finalizers); at the root the API server owns its schema.
     ObjectMeta,
     /// `Time`: string, date-time.
     Time,
@@ -17,16 +18,10 @@ pub enum Known {
     IntOrString,
     /// metav1 `Condition`.
     Condition,
-    /// metav1 `LabelSelector`.
-    LabelSelector,
-    /// core/v1 `LocalObjectReference`.
-    LocalObjectReference,
-    /// core/v1 `ObjectReference`.
-    ObjectReference,
-    /// core/v1 `SecretKeySelector`.
-    SecretKeySelector,
-    /// core/v1 `SecretReference`.
-    SecretReference,
+    /// Any other type of k8s-openapi's `api`, `apimachinery`, `apiextensions_apiserver` and
+    /// `kube_aggregator` modules, by OpenAPI definition name (`io.k8s.api.core.v1.PodSpec`); its
+    /// schema comes from the embedded table ([`crate::builtin`]).
+    Builtin(&'static str),
     /// `k8s_openapi::ByteString`: string, format byte (base64, as k8s-openapi serializes it).
     ByteString,
     /// `RawExtension`: any object (`x-kubernetes-preserve-unknown-fields`), as controller-gen writes it.
@@ -59,16 +54,18 @@ impl Known {
             "Quantity" if in_crate(&["k8s_openapi"]) => Known::Quantity,
             "IntOrString" if in_crate(&["k8s_openapi"]) => Known::IntOrString,
             "Condition" if in_crate(&["k8s_openapi"]) => Known::Condition,
-            "LabelSelector" if in_crate(&["k8s_openapi"]) => Known::LabelSelector,
-            "LocalObjectReference" if in_crate(&["k8s_openapi"]) => Known::LocalObjectReference,
-            "ObjectReference" if in_crate(&["k8s_openapi"]) => Known::ObjectReference,
-            "SecretKeySelector" if in_crate(&["k8s_openapi"]) => Known::SecretKeySelector,
-            "SecretReference" if in_crate(&["k8s_openapi"]) => Known::SecretReference,
+            // Bare names kgen has always known (imported from outside the input).
+            "LabelSelector" if path.len() == 1 => Known::Builtin("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"),
+            "LocalObjectReference" | "ObjectReference" | "SecretKeySelector" | "SecretReference" if path.len() == 1 => {
+                Known::Builtin(crate::builtin::definition_name_str(&format!(
+                    "io.k8s.api.core.v1.{last}"
+                ))?)
+            }
             "ByteString" if in_crate(&["k8s_openapi"]) => Known::ByteString,
             "RawExtension" if in_crate(&["k8s_openapi"]) => Known::RawExtension,
             "Value" if first == "serde_json" => Known::JsonValue,
             "Map" if first == "serde_json" => Known::JsonObject,
-            _ => return None,
+            _ => return crate::builtin::definition_name(path).map(Known::Builtin),
         })
     }
 
@@ -100,6 +97,14 @@ mod tests {
             Some(Known::RawExtension)
         );
         assert_eq!(Known::from_path(&p("other::Value")), None);
-        assert_eq!(Known::from_path(&p("k8s_openapi::api::core::v1::PodSpec")), None);
+        assert_eq!(
+            Known::from_path(&p("k8s_openapi::api::core::v1::PodSpec")),
+            Some(Known::Builtin("io.k8s.api.core.v1.PodSpec"))
+        );
+        assert_eq!(
+            Known::from_path(&p("LabelSelector")),
+            Some(Known::Builtin("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"))
+        );
+        assert_eq!(Known::from_path(&p("k8s_openapi::api::core::v1::NoSuchType")), None);
     }
 }

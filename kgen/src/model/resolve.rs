@@ -296,9 +296,19 @@ impl Resolver<'_> {
         let last = p.last().map(String::as_str).unwrap_or("");
         let std_like = p.len() == 1 || matches!(p[0].as_str(), "std" | "alloc" | "core" | "indexmap");
         if !std_like {
+            if let Some(meant) = crate::builtin::suggest(p) {
+                return err_help(
+                    diags,
+                    loc,
+                    format!("cannot find type `{written}` in k8s-openapi"),
+                    &format!("did you mean `{meant}`?"),
+                );
+            }
             let hint = if Known::is_known_crate(&p[0]) {
-                "kgen knows ObjectMeta, Time, MicroTime, Quantity, IntOrString, Condition, LabelSelector, \
-                 LocalObjectReference, ObjectReference, SecretKeySelector, SecretReference and serde_json::Value"
+                "kgen knows every type of k8s-openapi's api, apimachinery, apiextensions_apiserver and \
+                 kube_aggregator modules in Kubernetes 1.25 to 1.37 by its full path (e.g. \
+                 k8s_openapi::api::core::v1::Container), serde_json::Value and serde_json::Map, \
+                 jiff::Timestamp and chrono::DateTime"
             } else {
                 "kgen reads only the files under --paths; add the type's source there, or use serde_json::Value \
                  with +kubebuilder:pruning:PreserveUnknownFields"

@@ -4,12 +4,15 @@
 //! values win; CEL rules of the field come first, then the type's). Markers apply in source order,
 //! except that `Type` and `XIntOrString` go first so that later checks see the final type.
 
+use super::builtin::BuiltinSchemas;
 use super::known;
 use super::types::{ExternalDocs, Rule, Schema};
+use crate::builtin::KubeVersion;
+use crate::diag::Location;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::markers::Marker;
 use crate::markers::defs::Id;
-use crate::model::{Api, Field, IntFormat, Kind, TypeBody, TypeDef, TypeId, TypeRef, VariantData};
+use crate::model::{Api, Field, IntFormat, Kind, Known, TypeBody, TypeDef, TypeId, TypeRef, VariantData};
 use serde_json::{Number, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -20,6 +23,10 @@ pub struct SchemaBuilder<'a> {
     stack: Vec<TypeId>,
     cache: HashMap<TypeId, Schema>,
     reported: HashSet<TypeId>,
+    builtins: BuiltinSchemas,
+    /// The field or type being built, for errors about a built-in type it uses.
+    at: Vec<Location>,
+    reported_builtins: HashSet<(&'static str, Option<Location>)>,
 }
 
 impl<'a> SchemaBuilder<'a> {
@@ -31,7 +38,16 @@ impl<'a> SchemaBuilder<'a> {
             stack: Vec::new(),
             cache: HashMap::new(),
             reported: HashSet::new(),
+            builtins: BuiltinSchemas::new(KubeVersion::newest()),
+            at: Vec::new(),
+            reported_builtins: HashSet::new(),
         }
+    }
+
+    /// Uses `version`'s schemas for Kubernetes' built-in types (the default is the newest).
+    pub fn with_kube_version(mut self, version: KubeVersion) -> Self {
+        self.builtins = BuiltinSchemas::new(version);
+        self
     }
 
     /// The diagnostics reported since the last call.
@@ -104,6 +120,7 @@ impl<'a> SchemaBuilder<'a> {
             return Schema::typed("object");
         }
         self.stack.push(id);
+        self.at.push(def.location.clone());
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let mut s = match &def.body {
             TypeBody::Struct(fields) => self.struct_schema(def, fields),
@@ -144,6 +161,7 @@ impl<'a> SchemaBuilder<'a> {
         let markers: Vec<&Marker> = def.markers.iter().collect();
         self.apply_markers(&mut s, &markers, &def.name, false);
         self.union_rules(&mut s, def);
+        self.at.pop();
         self.stack.pop();
         if self.diags.iter().filter(|d| d.is_error()).count() == errors_before {
             self.cache.insert(id, s.clone());
@@ -207,8 +225,36 @@ impl<'a> SchemaBuilder<'a> {
                 }
             }
             TypeRef::Named(id) => self.type_schema(*id),
+            TypeRef::Known(Known::Builtin(name)) => self.builtin_schema(name),
             TypeRef::Known(k) => known::schema(*k),
             TypeRef::Error => Schema::typed("object"),
+        }
+    }
+
+    fn builtin_schema(&mut self, name: &'static str) -> Schema {
+        match self.builtins.schema(name) {
+            Ok(s) => s,
+            Err(e) => {
+                let loc = self.at.last().cloned();
+                if self.reported_builtins.insert((name, loc.clone())) {
+                    let have = crate::builtin::versions_with(name);
+                    let help = match (have.first(), have.last()) {
+                        (Some(a), Some(b)) => format!(
+                            "Kubernetes {a} to {b} have it; pick one with --kube-version (kgen::Builder::kube_version)"
+                        ),
+                        _ => "no embedded Kubernetes version has it".to_string(),
+                    };
+                    let short = name.rsplit('.').next().unwrap_or(name);
+                    self.diags.push(
+                        Diagnostic::error(
+                            loc,
+                            format!("Kubernetes {} has no type `{short}` ({})", e.version, e.name),
+                        )
+                        .with_help(help),
+                    );
+                }
+                Schema::typed("object")
+            }
         }
     }
 
@@ -261,7 +307,9 @@ impl<'a> SchemaBuilder<'a> {
 
     /// `#[serde(flatten)]`: a struct's properties merge into the parent; a map makes the parent open.
     fn flatten_into(&mut self, parent: &mut Schema, f: &Field, def: &TypeDef) {
+        self.at.push(f.location.clone());
         let inner = self.ref_schema(&f.ty);
+        self.at.pop();
         let optional = f.ty.is_option() || f.serde.default;
         if inner.additional_properties.is_some() || inner.preserve_unknown_fields == Some(true) {
             parent.preserve_unknown_fields = Some(true);
@@ -296,7 +344,10 @@ impl<'a> SchemaBuilder<'a> {
         let mut s = if f.marker(Id::Schemaless).is_some() {
             Schema::default()
         } else {
-            self.ref_schema(&f.ty)
+            self.at.push(f.location.clone());
+            let s = self.ref_schema(&f.ty);
+            self.at.pop();
+            s
         };
         let markers: Vec<&Marker> = f.markers.iter().collect();
         // Field rules come before the type's.

@@ -22,15 +22,36 @@ fn object(props: Vec<(&str, Schema)>, required: &[&str]) -> Schema {
     }
 }
 
-fn atomic(mut s: Schema) -> Schema {
-    s.map_type = Some("atomic".into());
-    s
+/// The metadata of an object embedded in another (a pod template's, say): what a client may set.
+/// Without these properties the API server would prune a template's labels. The root's metadata is
+/// the API server's own and is written as a bare object by the CRD assembly instead.
+fn embedded_object_meta() -> Schema {
+    let string_map = || Schema {
+        additional_properties: Some(Box::new(Schema::typed("string"))),
+        ..Schema::typed("object")
+    };
+    let strings = Schema {
+        items: Some(Box::new(Schema::typed("string"))),
+        ..Schema::typed("array")
+    };
+    object(
+        vec![
+            ("annotations", string_map()),
+            ("finalizers", strings),
+            ("generateName", Schema::typed("string")),
+            ("labels", string_map()),
+            ("name", Schema::typed("string")),
+            ("namespace", Schema::typed("string")),
+        ],
+        &[],
+    )
 }
 
-/// The schema of a known type.
+/// The schema of a known type. A [`Known::Builtin`] gets the newest Kubernetes version's schema
+/// here; the schema builder asks its chosen version instead.
 pub fn schema(k: Known) -> Schema {
     match k {
-        Known::ObjectMeta => Schema::typed("object"),
+        Known::ObjectMeta => embedded_object_meta(),
         Known::Time | Known::MicroTime | Known::Timestamp => Schema {
             format: Some("date-time".into()),
             ..Schema::typed("string")
@@ -53,68 +74,9 @@ pub fn schema(k: Known) -> Schema {
             ..Schema::typed("string")
         },
         Known::Condition => condition(),
-        Known::LabelSelector => label_selector(),
-        Known::LocalObjectReference => atomic(object(
-            vec![(
-                "name",
-                Schema {
-                    default: Some(json!("")),
-                    ..string("Name of the referent.")
-                },
-            )],
-            &[],
-        )),
-        Known::ObjectReference => atomic(object(
-            vec![
-                ("apiVersion", string("API version of the referent.")),
-                (
-                    "fieldPath",
-                    string("A field within the referent, if the reference is to part of an object."),
-                ),
-                ("kind", string("Kind of the referent.")),
-                ("name", string("Name of the referent.")),
-                ("namespace", string("Namespace of the referent.")),
-                (
-                    "resourceVersion",
-                    string("Resource version of the referent this reference is made from."),
-                ),
-                ("uid", string("UID of the referent.")),
-            ],
-            &[],
-        )),
-        Known::SecretKeySelector => atomic(object(
-            vec![
-                (
-                    "key",
-                    string("The key of the secret to select from. Must be a valid secret key."),
-                ),
-                (
-                    "name",
-                    Schema {
-                        default: Some(json!("")),
-                        ..string("Name of the referent.")
-                    },
-                ),
-                (
-                    "optional",
-                    Schema {
-                        description: Some("Whether the Secret or its key must be defined.".into()),
-                        ..Schema::typed("boolean")
-                    },
-                ),
-            ],
-            &["key"],
-        )),
-        Known::SecretReference => atomic(object(
-            vec![
-                ("name", string("Name of the secret, unique within a namespace.")),
-                (
-                    "namespace",
-                    string("Namespace in which the secret name must be unique."),
-                ),
-            ],
-            &[],
-        )),
+        Known::Builtin(name) => super::builtin::BuiltinSchemas::new(crate::builtin::KubeVersion::newest())
+            .schema(name)
+            .unwrap_or_else(|_| Schema::typed("object")),
     }
 }
 
@@ -165,46 +127,4 @@ fn condition() -> Schema {
     );
     s.description = Some("Condition describes one aspect of the current state of an object.".into());
     s
-}
-
-fn label_selector() -> Schema {
-    let values = Schema {
-        items: Some(Box::new(Schema::typed("string"))),
-        list_type: Some("atomic".into()),
-        description: Some("Values for In and NotIn (non-empty), empty for Exists and DoesNotExist.".into()),
-        ..Schema::typed("array")
-    };
-    let requirement = object(
-        vec![
-            ("key", string("The label key the selector applies to.")),
-            (
-                "operator",
-                string("How the key relates to the values: In, NotIn, Exists or DoesNotExist."),
-            ),
-            ("values", values),
-        ],
-        &["key", "operator"],
-    );
-    atomic(object(
-        vec![
-            (
-                "matchExpressions",
-                Schema {
-                    items: Some(Box::new(requirement)),
-                    list_type: Some("atomic".into()),
-                    description: Some("Label selector requirements, ANDed.".into()),
-                    ..Schema::typed("array")
-                },
-            ),
-            (
-                "matchLabels",
-                Schema {
-                    additional_properties: Some(Box::new(Schema::typed("string"))),
-                    description: Some("Key/value pairs, each equivalent to an In requirement with one value.".into()),
-                    ..Schema::typed("object")
-                },
-            ),
-        ],
-        &[],
-    ))
 }

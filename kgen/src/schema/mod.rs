@@ -3,6 +3,7 @@
 //! fake API server; they are re-exported here under their old paths.
 
 pub mod build;
+pub mod builtin;
 pub mod check;
 pub mod known;
 
