@@ -33,6 +33,8 @@ fn snapshots() {
     assert_eq!(
         names,
         [
+            "gostyle.corpus.kgen.dev_probes.yaml",
+            "gostyle.corpus.kgen.dev_runners.yaml",
             "markers.corpus.kgen.dev_fleets.yaml",
             "markers.corpus.kgen.dev_gadgets.yaml",
             "markers.corpus.kgen.dev_widgets.yaml",

@@ -272,3 +272,55 @@ fn byte_string_is_base64_and_raw_extension_keeps_unknown_fields() {
         serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
     );
 }
+
+const FLATTENED: &str = r#"//! +groupName=example.com
+//! +versionName=v1
+
+use k8s_openapi::api::core::v1::LocalObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+pub struct Binding {
+    pub metadata: ObjectMeta,
+    pub spec: BindingSpec,
+    pub status: Option<BindingStatus>,
+}
+
+/// Go's `json:",inline"` of a struct whose type-level markers must survive.
+pub struct BindingSpec {
+    #[serde(flatten)]
+    pub target: Target,
+}
+
+/// +structType=atomic
+/// +kubebuilder:validation:MinProperties=1
+/// +kubebuilder:validation:XValidation:rule="has(self.name) || has(self.uid)",message="name or uid"
+pub struct Target {
+    pub name: Option<String>,
+    pub uid: Option<String>,
+}
+
+/// A built-in type inlined: LocalObjectReference is atomic in Kubernetes.
+pub struct BindingStatus {
+    #[serde(flatten)]
+    pub secret: LocalObjectReference,
+}
+"#;
+
+#[test]
+fn flattened_structs_keep_their_topology_and_object_validations() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = crd_yaml(dir.path(), FLATTENED);
+    let crd: serde_json::Value = serde_saphyr::from_str(yaml.split("\n---\n").last().unwrap()).unwrap();
+    let root = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+    let spec = &root["spec"];
+    assert_eq!(spec["x-kubernetes-map-type"], "atomic", "{spec}");
+    assert_eq!(spec["minProperties"], 1);
+    assert_eq!(
+        spec["x-kubernetes-validations"][0]["rule"],
+        "has(self.name) || has(self.uid)"
+    );
+    assert!(spec["properties"]["name"].is_object() && spec["properties"]["uid"].is_object());
+    let status = &root["status"];
+    assert_eq!(status["x-kubernetes-map-type"], "atomic", "{status}");
+    assert_eq!(status["properties"]["name"]["default"], "");
+}

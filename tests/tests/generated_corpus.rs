@@ -42,7 +42,70 @@ fn crds_lists_each_genclient_crd_once_sorted_by_name() {
         [
             "fleets.markers.corpus.kgen.dev",
             "gadgets.markers.corpus.kgen.dev",
+            "probes.gostyle.corpus.kgen.dev",
+            "runners.gostyle.corpus.kgen.dev",
             "widgets.markers.corpus.kgen.dev"
         ]
+    );
+}
+
+/// Go-style kinds: `TypeMeta` flattened in, or `apiVersion`/`kind` as fields. `new` fills them,
+/// the generated `Serialize` writes each once, and the List type is only a Rust type.
+#[tokio::test]
+async fn go_style_type_meta_and_list_types() {
+    use kgen_tests::corpus::gostyle::v1::{Probe, ProbeSpec, Runner, RunnerList, RunnerSpec};
+    let runner = Runner::new(
+        "r1",
+        RunnerSpec {
+            image: "busybox".into(),
+            resources: None,
+            tolerations: vec![],
+            env: vec![],
+        },
+    );
+    assert_eq!(runner.types.api_version, "gostyle.corpus.kgen.dev/v1");
+    assert_eq!(runner.types.kind, "Runner");
+    let text = serde_json::to_string(&runner).unwrap();
+    assert_eq!(text.matches("\"apiVersion\"").count(), 1, "{text}");
+    assert_eq!(text.matches("\"kind\"").count(), 1, "{text}");
+    let probe = Probe::new(
+        "p1",
+        ProbeSpec {
+            check: Default::default(),
+        },
+    );
+    assert_eq!(
+        (probe.api_version.as_str(), probe.kind.as_str()),
+        ("gostyle.corpus.kgen.dev/v1", "Probe")
+    );
+    let json = serde_json::to_value(&probe).unwrap();
+    assert_eq!(json["kind"], "Probe");
+
+    let fake: FakeApiServer = fake_api_server();
+    let runners = Clientset::new(fake.client()).gostyle_v1().runners("default");
+    let created = runners.create(&runner, &PostParams::default()).await.unwrap();
+    assert_eq!(created.types.kind, "Runner");
+    assert_eq!(created.spec.image, "busybox");
+    // The List type reads a list of what the server stored.
+    let items = fake.list_json("runners", Some("default"));
+    let list = serde_json::json!({
+        "apiVersion": "gostyle.corpus.kgen.dev/v1",
+        "kind": "RunnerList",
+        "metadata": {"resourceVersion": "1"},
+        "items": items,
+    });
+    let typed: RunnerList = serde_json::from_value(list).unwrap();
+    assert_eq!(typed.types.kind, "RunnerList");
+    assert_eq!(typed.items.len(), 1);
+    assert_eq!(typed.items[0].metadata.name.as_deref(), Some("r1"));
+    // Only the kinds have CRDs.
+    let names: Vec<String> = kgen_tests::generated::crds()
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .filter(|n| n.contains("gostyle"))
+        .collect();
+    assert_eq!(
+        names,
+        ["probes.gostyle.corpus.kgen.dev", "runners.gostyle.corpus.kgen.dev"]
     );
 }

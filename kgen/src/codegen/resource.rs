@@ -80,17 +80,32 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         });
     }
 
-    // `new` only when every other field has an obvious empty value.
-    let simple = fields
-        .iter()
-        .all(|f| matches!(f.json_name.as_str(), "metadata" | "spec") || f.ty.is_option());
+    // `new` only when every other field has an obvious value.
+    let simple = fields.iter().all(|f| {
+        matches!(f.json_name.as_str(), "metadata" | "spec") || f.ty.is_option() || type_meta_field(f).is_some()
+    });
+    let type_meta_inits = fields.iter().filter_map(|f| {
+        let id = format_ident!("{}", f.rust_name);
+        let value = match type_meta_field(f)? {
+            TypeMetaField::Flattened => quote! {
+                ::kube::core::TypeMeta { api_version: #api_version.to_string(), kind: #kind.to_string() }
+            },
+            TypeMetaField::ApiVersion => quote!(#api_version.to_string()),
+            TypeMetaField::Kind => quote!(#kind.to_string()),
+        };
+        Some(if f.ty.is_option() {
+            quote!(#id: ::std::option::Option::Some(#value),)
+        } else {
+            quote!(#id: #value,)
+        })
+    });
     let crd_json = serde_json::to_string(&k.crd).expect("CRDs serialise");
     let new_fn = match (spec, &spec_ty, simple) {
         (Some(sf), Some(st), true) => {
             let spec_id = format_ident!("{}", sf.rust_name);
             let others = fields
                 .iter()
-                .filter(|f| f.ty.is_option())
+                .filter(|f| f.ty.is_option() && type_meta_field(f).is_none())
                 .map(|f| format_ident!("{}", f.rust_name))
                 .collect::<Vec<_>>();
             let skipped = def
@@ -107,6 +122,7 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
                             ..::std::default::Default::default()
                         },
                         #spec_id,
+                        #( #type_meta_inits )*
                         #( #others: ::std::option::Option::None, )*
                         #( #skipped: ::std::default::Default::default(), )*
                     }
@@ -148,7 +164,8 @@ fn serialize_impl(
     let kind = &k.kind.name;
     let mut writes = Vec::new();
     for f in fields {
-        if f.serde.skip_serializing {
+        // kgen writes apiVersion and kind itself, from the kind's group-version.
+        if f.serde.skip_serializing || type_meta_field(f).is_some() {
             continue;
         }
         if f.serde.flatten || f.serde.custom_serialize {
@@ -199,6 +216,28 @@ fn serialize_impl(
                 state.end()
             }
         }
+    }
+}
+
+/// A Go-style type-meta field of a kind.
+enum TypeMetaField {
+    /// `#[serde(flatten)] types: kube::core::TypeMeta`.
+    Flattened,
+    /// A field named `apiVersion` in JSON.
+    ApiVersion,
+    /// A field named `kind` in JSON.
+    Kind,
+}
+
+fn type_meta_field(f: &Field) -> Option<TypeMetaField> {
+    if f.serde.flatten && matches!(f.ty.without_option(), TypeRef::Known(Known::TypeMeta)) {
+        return Some(TypeMetaField::Flattened);
+    }
+    let string = matches!(f.ty.without_option(), TypeRef::String);
+    match f.json_name.as_str() {
+        "apiVersion" if string && !f.serde.flatten => Some(TypeMetaField::ApiVersion),
+        "kind" if string && !f.serde.flatten => Some(TypeMetaField::Kind),
+        _ => None,
     }
 }
 

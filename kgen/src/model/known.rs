@@ -6,6 +6,9 @@ pub enum Known {
     /// `ObjectMeta`: below the root, the fields an embedded object may set (labels, annotations,
     /// name, namespace, generateName, finalizers); at the root the API server owns its schema.
     ObjectMeta,
+    /// kube's `TypeMeta` (`apiVersion` and `kind`), as a Go-style kind embeds it with
+    /// `#[serde(flatten)]`; a kind's own `apiVersion` and `kind` are written by kgen.
+    TypeMeta,
     /// `Time`: string, date-time.
     Time,
     /// `MicroTime`: string, date-time.
@@ -47,6 +50,7 @@ impl Known {
         let in_crate = |c: &[&str]| path.len() == 1 || c.contains(&first);
         Some(match last {
             "ObjectMeta" if in_crate(&["k8s_openapi", "kube", "kube_core"]) => Known::ObjectMeta,
+            "TypeMeta" if in_crate(&["kube", "kube_core", "k8s_openapi"]) => Known::TypeMeta,
             "Time" if in_crate(&["k8s_openapi"]) => Known::Time,
             "MicroTime" if in_crate(&["k8s_openapi"]) => Known::MicroTime,
             "Timestamp" if in_crate(&["jiff"]) => Known::Timestamp,
@@ -90,6 +94,7 @@ mod tests {
             Some(Known::ObjectMeta)
         );
         assert_eq!(Known::from_path(&p("kube::api::ObjectMeta")), Some(Known::ObjectMeta));
+        assert_eq!(Known::from_path(&p("kube::core::TypeMeta")), Some(Known::TypeMeta));
         assert_eq!(Known::from_path(&p("serde_json::Value")), Some(Known::JsonValue));
         assert_eq!(Known::from_path(&p("k8s_openapi::ByteString")), Some(Known::ByteString));
         assert_eq!(

@@ -335,6 +335,23 @@ impl<'a> SchemaBuilder<'a> {
         }
         if !optional {
             parent.required.extend(inner.required);
+            // Object-level constraints hold for the merged object, as controller-gen keeps an
+            // inlined struct's; an absent optional struct must not impose them.
+            parent.min_properties = parent.min_properties.or(inner.min_properties);
+            parent.max_properties = parent.max_properties.or(inner.max_properties);
+            parent.one_of.extend(inner.one_of);
+            parent.any_of.extend(inner.any_of);
+            parent.all_of.extend(inner.all_of);
+            if parent.not.is_none() {
+                parent.not = inner.not;
+            }
+        }
+        // Topology describes how the fields merge, so it carries over whatever the optionality.
+        if parent.map_type.is_none() {
+            parent.map_type = inner.map_type;
+        }
+        for (k, loc) in inner.keyword_origins {
+            parent.keyword_origins.entry(k).or_insert(loc);
         }
         parent.validations.extend(inner.validations);
     }

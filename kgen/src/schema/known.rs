@@ -52,6 +52,13 @@ fn embedded_object_meta() -> Schema {
 pub fn schema(k: Known) -> Schema {
     match k {
         Known::ObjectMeta => embedded_object_meta(),
+        Known::TypeMeta => object(
+            vec![
+                ("apiVersion", Schema::typed("string")),
+                ("kind", Schema::typed("string")),
+            ],
+            &[],
+        ),
         Known::Time | Known::MicroTime | Known::Timestamp => Schema {
             format: Some("date-time".into()),
             ..Schema::typed("string")
