@@ -1,0 +1,3 @@
+//! The PodSet API.
+
+pub mod v1;
