@@ -324,3 +324,108 @@ fn flattened_structs_keep_their_topology_and_object_validations() {
     assert_eq!(status["x-kubernetes-map-type"], "atomic", "{status}");
     assert_eq!(status["properties"]["name"]["default"], "");
 }
+
+#[test]
+fn default_ref_names_a_rust_const() {
+    let dir = tree(&[
+        ("mod.rs", "pub mod consts;\npub mod v1;\n"),
+        (
+            "consts.rs",
+            "/// Shared defaults.\npub const DEFAULT_TIER: &str = \"gold\";\npub const RETRIES: i32 = -3;\n",
+        ),
+        (
+            "v1/mod.rs",
+            r#"//! +groupName=example.com
+//! +versionName=v1
+use crate::api::consts::RETRIES;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+pub const DEFAULT_MODE: &str = "fast";
+const RATIO: f64 = 0.5;
+
+pub struct Thing {
+    pub metadata: ObjectMeta,
+    pub spec: ThingSpec,
+}
+
+pub struct ThingSpec {
+    /// +default=ref(DEFAULT_MODE)
+    pub mode: Option<String>,
+    /// +default=ref(RATIO)
+    pub ratio: Option<f64>,
+    /// Through a `use`.
+    /// +default=ref(RETRIES)
+    pub retries: Option<i32>,
+    /// The only const of that name in the input.
+    /// +default=ref(DEFAULT_TIER)
+    pub tier: Option<String>,
+}
+"#,
+        ),
+    ]);
+    let out = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_or_else(|f| panic!("{f}"));
+    let crd: serde_json::Value =
+        serde_saphyr::from_str(out.files[0].contents.split("\n---\n").last().unwrap()).unwrap();
+    let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+    assert_eq!(spec["mode"]["default"], "fast");
+    assert_eq!(spec["ratio"]["default"], 0.5);
+    assert_eq!(spec["retries"]["default"], -3);
+    assert_eq!(spec["tier"]["default"], "gold");
+}
+
+#[test]
+fn default_ref_without_a_usable_const_is_a_located_error() {
+    let dir = tree(&[
+        ("mod.rs", "pub mod v1;\n"),
+        (
+            "v1/mod.rs",
+            r#"//! +groupName=example.com
+//! +versionName=v1
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+const COMPUTED: usize = 2 * 3;
+
+pub struct Thing {
+    pub metadata: ObjectMeta,
+    pub spec: ThingSpec,
+}
+
+pub struct ThingSpec {
+    /// +default=ref(DefaultMode)
+    pub mode: Option<String>,
+    /// +default=ref(COMPUTED)
+    pub count: Option<i64>,
+}
+"#,
+        ),
+    ]);
+    let failed = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_err();
+    let text = failed.to_string();
+    assert!(
+        text.contains("v1/mod.rs:13:9: error: +default=ref(DefaultMode): no `const DefaultMode` in the input"),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: define it in this module, e.g. `pub const DefaultMode: &str"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+default=ref(COMPUTED): `const COMPUTED` is not a string, number or boolean literal"),
+        "{text}"
+    );
+}
+
+#[test]
+fn kubebuilder_skip_on_a_module_skips_its_kinds() {
+    let dir = tree(&[
+        ("mod.rs", "pub mod v1;\npub mod internal;\n"),
+        ("v1/mod.rs", &kind_module("The served API.", "Thing")),
+        ("internal/mod.rs", &kind_module("+kubebuilder:skip", "Hidden")),
+    ]);
+    let out = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_or_else(|f| panic!("{f}"));
+    let names: Vec<&str> = out.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["example.com_things.yaml"]);
+    // No "not a kind" warning and no "+genclient only on a kind" error for the skipped module.
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    assert_eq!(out.clients.len(), 1);
+}

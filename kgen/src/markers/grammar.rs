@@ -7,6 +7,22 @@
 
 use serde_json::{Map, Number, Value};
 
+/// The key under which a JSON value holds `ref(Name)` (code-generator's `+default=ref(...)`) until
+/// the model resolves it to a const's value. It cannot clash with a real default: it starts with NUL.
+pub const DEFAULT_REF_KEY: &str = "\u{0}kgen:ref";
+
+/// `ref(Name)` or `ref(path::Name)`: the name.
+fn default_ref(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("ref(")?.strip_suffix(')')?.trim();
+    let ok = !inner.is_empty()
+        && inner.split("::").all(|seg| {
+            let mut c = seg.chars();
+            c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+                && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+        });
+    ok.then_some(inner)
+}
+
 /// The type an argument expects; drives how its text is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgType {
@@ -261,6 +277,12 @@ impl<'a> Scanner<'a> {
             ArgType::Json => {
                 let start = self.pos;
                 let rest: String = self.chars[self.pos..].iter().collect();
+                if let Some(name) = default_ref(rest.trim()) {
+                    self.pos = self.chars.len();
+                    let mut m = Map::new();
+                    m.insert(DEFAULT_REF_KEY.into(), Value::String(name.into()));
+                    return Ok(Value::Object(m));
+                }
                 match serde_json::from_str::<Value>(rest.trim()) {
                     Ok(v) => {
                         self.pos = self.chars.len();

@@ -58,6 +58,8 @@ struct ModuleDoc {
 #[derive(Default)]
 struct Walk<'a> {
     types: Vec<RawType<'a>>,
+    /// `const` items by (module, name), for `+default=ref(Name)`.
+    consts: super::consts::Consts<'a>,
     scopes: HashMap<Vec<String>, Scope>,
     modules: BTreeSet<Vec<String>>,
     docs: BTreeMap<Vec<String>, ModuleDoc>,
@@ -83,6 +85,10 @@ impl<'a> Walk<'a> {
                     module: module.to_vec(),
                     file: file.clone(),
                 }),
+                syn::Item::Const(c) => {
+                    self.consts
+                        .insert((module.to_vec(), c.ident.to_string()), (c, file.clone()));
+                }
                 syn::Item::Use(u) => self
                     .scopes
                     .entry(module.to_vec())
@@ -138,9 +144,14 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
     // Group-versions, sorted by (group, version).
     let mut gvs: Vec<GroupVersion> = Vec::new();
     let mut loose = Vec::new();
+    // `+kubebuilder:skip` modules (and those below them) are not API versions, as in controller-gen.
+    let mut skipped: Vec<Vec<String>> = Vec::new();
     for (module, doc) in std::mem::take(&mut walk.docs) {
         let group = doc.markers.iter().find(|m| m.id() == Id::GroupName);
         let skip = doc.markers.iter().any(|m| m.id() == Id::Skip);
+        if skip {
+            skipped.push(module.clone());
+        }
         let Some(group_marker) = group.filter(|_| !skip) else {
             for m in &doc.markers {
                 match m.id() {
@@ -194,7 +205,11 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
     gvs.sort_by(|a, b| (&a.group, &a.version, &a.module).cmp(&(&b.group, &b.version, &b.module)));
     // Two modules may declare the same group-version, as two Go packages may: their kinds and
     // types join one group-version (each module keeps its own package markers).
+    let is_skipped = |module: &[String]| skipped.iter().any(|m| module.starts_with(m));
     let gv_of = |module: &[String]| -> Option<GvId> {
+        if is_skipped(module) {
+            return None;
+        }
         gvs.iter()
             .enumerate()
             .filter(|(_, g)| module.starts_with(&g.module))
@@ -237,6 +252,8 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
         types.push(type_def(t, &resolver, gv_of(&t.module), diags));
     }
 
+    super::consts::resolve_default_refs(&mut types, &walk.consts, &walk.scopes, diags);
+
     // Public paths: through the group-version module when it re-exports the type.
     for (i, t) in types.iter_mut().enumerate() {
         let mut path = match t.gv {
@@ -270,6 +287,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
                 gv,
                 name: t.name.clone(),
             }),
+            None if is_skipped(&t.module) => {}
             None => diags.push(
                 Diagnostic::warning(
                     t.location.clone(),
@@ -313,7 +331,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
     }
     // CRD-level markers on types that are not kinds are mistakes, not no-ops.
     for (i, t) in types.iter().enumerate() {
-        if kinds.iter().any(|k| k.type_id.0 == i) {
+        if kinds.iter().any(|k| k.type_id.0 == i) || is_skipped(&t.module) {
             continue;
         }
         for m in &t.markers {

@@ -3,6 +3,7 @@
 
 mod build;
 pub mod client;
+mod consts;
 mod known;
 mod resolve;
 pub mod serde_attrs;

@@ -263,7 +263,7 @@ pub(super) fn defs() -> Vec<MarkerDef> {
             None,
             Shape::Value(ArgType::Json),
             FIELD,
-            "Default value as strict JSON: \"x\", [1,2], {\"a\":1}.",
+            "Default value as strict JSON: \"x\", [1,2], {\"a\":1}; or ref(NAME), the value of a Rust `const NAME` of the input.",
         ),
         def(
             Id::Example,
