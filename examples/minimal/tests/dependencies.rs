@@ -14,7 +14,6 @@ const GENERATOR_ONLY: &[&str] = &[
     "clap",
     "walkdir",
     "similar",
-    "cruet",
     "tempfile",
     "cel",
     "antlr4rust",
