@@ -114,6 +114,10 @@ impl BuiltinSchemas {
                 m.insert(key.into(), v);
             }
         }
+        // controller-gen sorts required lists; Kubernetes' are in Go field order.
+        if let Some(Value::Array(required)) = m.get_mut("required") {
+            required.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
         // A list keyed on the fields of a recursion cut (which has none) cannot stay a map.
         if m.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map")
             && m.get("items").is_some_and(|i| i.get("properties").is_none())
