@@ -29,7 +29,8 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         kgen crd --paths examples/kluster/src/api --out config/crd/bases\n  \
         kgen crd --paths api/ --check     # exit 1 with a diff when files on disk are stale\n  \
-        kgen crd --paths api/ --stdout --max-desc-len 0")]
+        kgen crd --paths api/ --stdout --max-desc-len 0\n  \
+        kgen crd --paths examples/podset/src/api --stdout --kube-version 1.31   # built-in types as of 1.31")]
     Crd(CrdArgs),
     /// Write the Rust code `kgen_build::Builder` writes into OUT_DIR (Resource impls, clientset, listers,
     /// informers, fake server), for projects that check generated code in.

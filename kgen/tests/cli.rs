@@ -200,3 +200,26 @@ fn a_missing_header_file_is_a_usage_error_for_every_command() {
     }
     assert_eq!(fs::read_dir(out_dir.path()).unwrap().count(), 0, "nothing written");
 }
+
+#[test]
+fn kube_version_flag_picks_built_in_schemas_or_explains_the_range() {
+    let api = "../examples/podset/src/api";
+    let old = kgen(&["crd", "--paths", api, "--stdout", "--kube-version", "1.25"]);
+    assert!(old.status.success(), "{}", text(&old.stderr));
+    let new = kgen(&["crd", "--paths", api, "--stdout", "--kube-version", "v1.37"]);
+    assert!(new.status.success(), "{}", text(&new.stderr));
+    // ResourceRequirements.claims exists from Kubernetes 1.26 on.
+    let (old, new) = (text(&old.stdout), text(&new.stdout));
+    assert!(!old.contains("claims:"), "1.25 has no claims");
+    assert!(new.contains("claims:"));
+    assert_eq!(new, text(&kgen(&["crd", "--paths", api, "--stdout"]).stdout), "the newest is the default");
+    let bad = kgen(&["crd", "--paths", api, "--stdout", "--kube-version", "1.12"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = text(&bad.stderr);
+    assert!(
+        err.contains("Kubernetes 1.12 is not embedded; kgen embeds Kubernetes 1.25 to 1.37"),
+        "{err}"
+    );
+    let help = text(&kgen(&["crd", "--help"]).stdout);
+    assert!(help.contains("--kube-version <1.x>"), "{help}");
+}
