@@ -12,7 +12,7 @@ use crate::markers::defs::Id;
 use crate::model::{Api, Kind};
 use crate::schema::Schema;
 use crate::schema::build::SchemaBuilder;
-use crate::schema::check::{check_schema, check_status_subresource_root, resolve_json_path};
+use crate::schema::check::{check_schema_for, check_status_subresource_root, resolve_json_path};
 use serde_json::{Map, Value, json};
 
 /// The annotation recording which kgen wrote a CRD.
@@ -97,7 +97,7 @@ pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -
                 )
             })
             .collect();
-        if let Some(crd) = one_crd(group, name, inputs, diags) {
+        if let Some(crd) = one_crd(group, name, inputs, kube_version, diags) {
             crds.push(crd);
         }
         i = j;
@@ -120,7 +120,13 @@ pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -
     crds
 }
 
-fn one_crd(group: &str, kind: &str, mut inputs: Vec<(VersionInput, &Schema)>, diags: &mut Diagnostics) -> Option<Crd> {
+fn one_crd(
+    group: &str,
+    kind: &str,
+    mut inputs: Vec<(VersionInput, &Schema)>,
+    kube_version: KubeVersion,
+    diags: &mut Diagnostics,
+) -> Option<Crd> {
     inputs.retain(|(v, _)| v.marker(Id::SkipVersion).is_none());
     if inputs.is_empty() {
         return None;
@@ -235,7 +241,7 @@ fn one_crd(group: &str, kind: &str, mut inputs: Vec<(VersionInput, &Schema)>, di
 
     let mut versions = Vec::new();
     for (i, (v, schema)) in inputs.iter().enumerate() {
-        check_schema(schema, diags);
+        check_schema_for(schema, kube_version.minor(), diags);
         if v.marker(Id::SubresourceStatus).is_some() {
             check_status_subresource_root(schema, diags);
         }

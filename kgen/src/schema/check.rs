@@ -64,8 +64,31 @@ const REASONS: &[&str] = &[
 /// structural schemas, reporting each violation into `diags` at the node's (or keyword's) source
 /// location. Unknown formats are warnings; everything else is an error.
 pub fn check_schema(root: &Schema, diags: &mut Diagnostics) {
-    let mut c = Checker { diags };
-    c.node(root, "", &Ctx::default());
+    check_schema_for(root, crate::builtin::KubeVersion::newest().minor(), diags);
+}
+
+/// [`check_schema`] for a target API server of Kubernetes `1.<minor>`: new CEL rules get the
+/// library set of `minor - 1`, as the API server gives them.
+pub fn check_schema_for(root: &Schema, minor: u32, diags: &mut Diagnostics) {
+    let mut c = Checker {
+        diags,
+        cel_minor: minor.saturating_sub(1),
+        total: TotalCost::default(),
+    };
+    let ctx = Ctx {
+        cardinality: Some(1),
+        ..Ctx::default()
+    };
+    c.node(root, "", &ctx);
+    c.total_cost(root);
+}
+
+/// The estimated cost of every rule of one version, and the costliest ones.
+#[derive(Default)]
+struct TotalCost {
+    total: u64,
+    /// (cost, where, location) of rules that cost at least 1% of the CRD limit.
+    most: Vec<(u64, String, Option<Location>)>,
 }
 
 /// The keywords the API server allows at the root when the status subresource is enabled (so
@@ -141,10 +164,18 @@ struct Ctx {
     forbid_defaults: Option<String>,
     /// Inside the `apiVersion`, `kind` or `metadata` of a resource root.
     inside_meta: bool,
+    /// How many times a rule here can run per object (product of maxItems/maxProperties above),
+    /// `None` when a list or map above is unbounded.
+    cardinality: Option<u64>,
+    /// The node is a resource root (the schema root or an embedded resource).
+    resource_root: bool,
 }
 
 struct Checker<'d> {
     diags: &'d mut Diagnostics,
+    /// The Kubernetes minor whose CEL libraries new rules may use.
+    cel_minor: u32,
+    total: TotalCost,
 }
 
 /// The path as shown in messages.
@@ -406,6 +437,7 @@ impl Checker<'_> {
         for (name, p) in &s.properties {
             let mut cctx = Ctx {
                 level: Level::Field,
+                resource_root: p.embedded_resource == Some(true),
                 ..ctx.clone()
             };
             if cctx.uncorrelated.is_none() && s.map_type.as_deref() == Some("atomic") {
@@ -422,6 +454,11 @@ impl Checker<'_> {
         if let Some(ap) = &s.additional_properties {
             let mut cctx = Ctx {
                 level: Level::Field,
+                resource_root: ap.embedded_resource == Some(true),
+                cardinality: ctx
+                    .cardinality
+                    .zip(s.max_properties)
+                    .map(|(c, m)| c.saturating_mul(m.max(0) as u64)),
                 ..ctx.clone()
             };
             if ctx.inside_meta {
@@ -433,6 +470,11 @@ impl Checker<'_> {
         if let Some(items) = &s.items {
             let mut cctx = Ctx {
                 level: Level::Item,
+                resource_root: items.embedded_resource == Some(true),
+                cardinality: ctx
+                    .cardinality
+                    .zip(s.max_items)
+                    .map(|(c, m)| c.saturating_mul(m.max(0) as u64)),
                 ..ctx.clone()
             };
             if cctx.uncorrelated.is_none() && s.list_type.as_deref() != Some("map") {
@@ -781,6 +823,77 @@ impl Checker<'_> {
         }
     }
 
+    /// Type-checks and costs a rule that parsed, as the API server compiles it.
+    fn compile_rule(&mut self, s: &Schema, r: &Rule, loc: Option<Location>, path: &str, what: &str, ctx: &Ctx) {
+        let site = super::cel::Site {
+            node: s,
+            resource_root: ctx.level == Level::Root || ctx.resource_root,
+            cardinality: ctx.cardinality,
+            minor: self.cel_minor,
+        };
+        let compiled = super::cel::compile(r, &site);
+        for e in &compiled.errors {
+            self.error(loc.clone(), path, format!("{what}: rule {:?}: {e}", r.rule));
+        }
+        let here = format!("{}.{what}", shown(path));
+        for (cost, which) in [
+            (compiled.rule_cost, "rule"),
+            (compiled.message_cost, "messageExpression"),
+        ] {
+            let Some(cost) = cost else { continue };
+            if cost > super::cel::PER_RULE_LIMIT {
+                self.error_help(
+                    loc.clone(),
+                    path,
+                    format!(
+                        "{what}.{which}: Forbidden: {} (estimated cost {cost}, limit {})",
+                        super::cel::over_budget(&format!("estimated {which} cost"), cost, super::cel::PER_RULE_LIMIT),
+                        super::cel::PER_RULE_LIMIT
+                    ),
+                    "bound what the rule walks: maxItems on lists, maxProperties on maps, maxLength on strings (here and above)",
+                );
+            }
+            self.total.total = self.total.total.saturating_add(cost);
+            if cost >= super::cel::PER_CRD_LIMIT / 100 {
+                self.total.most.push((cost, format!("{here}.{which}"), loc.clone()));
+            }
+        }
+    }
+
+    /// The API server's limit on all rules of one version together.
+    fn total_cost(&mut self, root: &Schema) {
+        if self.total.total <= super::cel::PER_CRD_LIMIT {
+            return;
+        }
+        let mut most = std::mem::take(&mut self.total.most);
+        most.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        most.truncate(4);
+        for (cost, at, loc) in &most {
+            self.diags.error(
+                loc.clone(),
+                format!(
+                    "{at}: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema (estimated cost {cost})"
+                ),
+            );
+        }
+        let total = self.total.total;
+        self.diags.push(
+            Diagnostic::error(
+                root.origin.clone(),
+                format!(
+                    "(root): Forbidden: x-kubernetes-validations {} (estimated total {total}, limit {})",
+                    super::cel::over_budget(
+                        "estimated rule cost total for entire OpenAPIv3 schema",
+                        total,
+                        super::cel::PER_CRD_LIMIT
+                    ),
+                    super::cel::PER_CRD_LIMIT
+                ),
+            )
+            .with_help("bound the lists, maps and strings the rules walk with maxItems, maxProperties and maxLength"),
+        );
+    }
+
     /// `x-kubernetes-validations`.
     fn rules(&mut self, s: &Schema, path: &str, ctx: &Ctx) {
         for (i, r) in s.validations.iter().enumerate() {
@@ -820,6 +933,7 @@ impl Checker<'_> {
                             format!("{what}: optionalOldSelf is set, but the rule does not use oldSelf"),
                         );
                     }
+                    self.compile_rule(s, r, loc.clone(), path, what, ctx);
                     if r.rule.trim().contains(['\n', '\r']) && r.message.as_deref().is_none_or(|m| m.trim().is_empty())
                     {
                         self.error_help(
@@ -2327,7 +2441,8 @@ mod tests {
 
     #[test]
     fn cel_rules_must_parse() {
-        let ok = with_rule(obj(vec![]), rule("self.a.size() > 0 && self.?b.orValue('') != 'x'"));
+        let ab = obj(vec![("a", Schema::typed("string")), ("b", Schema::typed("string"))]);
+        let ok = with_rule(ab, rule("self.a.size() > 0 && self.?b.orValue('') != 'x'"));
         let ds = run(&root(ok));
         assert!(ds.is_empty(), "{ds:#?}");
         let d = one_error(
@@ -2384,10 +2499,10 @@ mod tests {
             "spec: x-kubernetes-validations[0]: messageExpression \"'bad: ' + \" does not parse",
         );
         let r = Rule {
-            message_expression: Some("'got ' + string(self.a)".into()),
+            message_expression: Some("'got %s'.format([self.a])".into()),
             ..rule("true")
         };
-        assert!(run(&root(with_rule(obj(vec![]), r))).is_empty());
+        assert!(run(&root(with_rule(obj(vec![("a", Schema::typed("string"))]), r))).is_empty());
     }
 
     #[test]
@@ -2434,7 +2549,16 @@ mod tests {
 
     #[test]
     fn transition_rules_need_correlatable_nodes() {
-        let item = with_rule(obj(vec![("a", Schema::typed("string"))]), rule("self.a == oldSelf.a"));
+        // Bounded, so that the rules stay within the API server's cost limits.
+        let name = Schema {
+            max_length: Some(63),
+            ..Schema::typed("string")
+        };
+        let arr = |items: Schema| Schema {
+            max_items: Some(10),
+            ..arr(items)
+        };
+        let item = with_rule(obj(vec![("a", name)]), rule("self.a == oldSelf.a"));
         let s = root(obj(vec![("pools", arr(item.clone()))]));
         let d = one_error(
             &s,
@@ -2452,9 +2576,14 @@ mod tests {
             required: vec!["a".into()],
             ..item.clone()
         };
-        assert!(errors(&root(obj(vec![("pools", map_list(keyed, &["a"]))]))).is_empty());
+        let keyed_list = Schema {
+            max_items: Some(10),
+            ..map_list(keyed, &["a"])
+        };
+        assert!(errors(&root(obj(vec![("pools", keyed_list)]))).is_empty());
         let map = Schema {
             additional_properties: Some(Box::new(item)),
+            max_properties: Some(10),
             ..Schema::typed("object")
         };
         assert!(errors(&root(map)).is_empty());
@@ -2505,9 +2634,10 @@ mod tests {
             &root(with_rule(obj(vec![("a", Schema::typed("string"))]), r)),
             "optionalOldSelf is set, but the rule does not use oldSelf",
         );
+        // With optionalOldSelf, oldSelf is an optional.
         let r = Rule {
             optional_old_self: Some(true),
-            ..rule("self.a == oldSelf.a")
+            ..rule("!oldSelf.hasValue() || self.a == oldSelf.value().a")
         };
         assert!(errors(&root(with_rule(obj(vec![("a", Schema::typed("string"))]), r))).is_empty());
     }

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod builtin;
+pub mod cel;
 pub mod check;
 pub mod known;
 
