@@ -1,6 +1,7 @@
 //! CRD assembly: one `apiextensions.k8s.io/v1` CustomResourceDefinition per (group, kind), with a
 //! version per group-version that defines the kind.
 
+pub mod checks;
 pub mod names;
 pub mod output;
 pub mod size;
@@ -241,6 +242,12 @@ fn one_crd(
 
     let mut versions = Vec::new();
     for (i, (v, schema)) in inputs.iter().enumerate() {
+        if let Some(m) = v.marker(Id::DeprecatedVersion)
+            && let Some(w) = m.str("warning")
+            && let Err(e) = checks::deprecation_warning(w)
+        {
+            diags.push(m.error(e));
+        }
         check_schema_for(schema, kube_version.minor(), diags);
         if v.marker(Id::SubresourceStatus).is_some() {
             check_status_subresource_root(schema, diags);
@@ -258,6 +265,16 @@ fn one_crd(
                 for pair in m.strings(arg) {
                     match pair.split_once('=') {
                         Some((k, val)) if !k.is_empty() => {
+                            let checked = checks::qualified_name(k).and_then(|()| {
+                                if arg == "labels" {
+                                    checks::label_value(val)
+                                } else {
+                                    Ok(())
+                                }
+                            });
+                            if let Err(e) = checked {
+                                diags.push(m.error(format!("+kubebuilder:metadata {arg}: {e}")));
+                            }
                             into.insert(k.to_string(), json!(val));
                         }
                         _ => diags.push(m.error(format!("{arg} entry `{pair}` must be key=value"))),
@@ -267,6 +284,29 @@ fn one_crd(
         }
     }
     let mut metadata = Map::new();
+    if let Err(e) = checks::annotations_size(annotations.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))) {
+        diags.push(Diagnostic::error(first_loc.clone(), format!("CRD of {kind}: {e}")));
+    }
+    if checks::is_protected_group(group) {
+        match annotations.get("api-approved.kubernetes.io").and_then(Value::as_str) {
+            Some(v) => {
+                if let Err(e) = checks::api_approval(v) {
+                    diags.push(Diagnostic::error(first_loc.clone(), e));
+                }
+            }
+            None => diags.push(
+                Diagnostic::error(
+                    first_loc.clone(),
+                    format!(
+                        "group {group} is protected: the API server requires the annotation api-approved.kubernetes.io"
+                    ),
+                )
+                .with_help(
+                    "use your own domain as the group, or add +kubebuilder:metadata:annotations=\"api-approved.kubernetes.io=<API review URL>\"",
+                ),
+            ),
+        }
+    }
     metadata.insert("name".into(), json!(format!("{plural}.{group}")));
     metadata.insert("annotations".into(), Value::Object(annotations));
     if !labels.is_empty() {

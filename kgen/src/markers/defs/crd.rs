@@ -26,7 +26,21 @@ const PRINTCOLUMN_ARGS: &[ArgDef] = &[
     ),
     arg("JSONPath", "json_path", ArgType::String, true),
     arg("description", "description", ArgType::String, false),
-    arg("format", "format", ArgType::String, false),
+    arg(
+        "format",
+        "format",
+        ArgType::OneOf(&[
+            "int32",
+            "int64",
+            "float",
+            "double",
+            "byte",
+            "date",
+            "date-time",
+            "password",
+        ]),
+        false,
+    ),
     arg("priority", "priority", ArgType::Int, false),
 ];
 
