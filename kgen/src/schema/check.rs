@@ -219,11 +219,15 @@ fn show(v: &Value) -> String {
 /// Parses a CEL expression as the API server's CEL environment would (optional syntax on).
 /// The parser's recursion limit (96) is below cel-go's (250); deeper expressions are reported here
 /// although the API server would take them, to keep the parser off the end of the stack.
-fn parse_cel(src: &str) -> Result<cel::IdedExpr, String> {
-    cel::parser::Parser::new()
-        .enable_optional_syntax(true)
-        .parse(src)
-        .map_err(|e| e.to_string())
+/// Returns whether the expression uses `oldSelf` (a transition rule).
+fn parse_cel(src: &str) -> Result<bool, String> {
+    super::cel::with_parser_stack(|| {
+        cel::parser::Parser::new()
+            .enable_optional_syntax(true)
+            .parse(src)
+            .map(|e| e.references().has_variable("oldSelf"))
+            .map_err(|e| e.to_string())
+    })
 }
 
 impl Checker<'_> {
@@ -913,8 +917,7 @@ impl Checker<'_> {
                     path,
                     format!("{what}: rule {:?} does not parse: {e}", r.rule),
                 ),
-                Ok(expr) => {
-                    let transition = expr.references().has_variable("oldSelf");
+                Ok(transition) => {
                     if transition && let Some(above) = &ctx.uncorrelated {
                         self.error_help(
                             loc.clone(),

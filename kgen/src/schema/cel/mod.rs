@@ -43,8 +43,38 @@ pub struct Compiled {
     pub message_cost: Option<u64>,
 }
 
+/// The stack the CEL parser runs on: it recurses deeply on some malformed input (a few dozen
+/// unbalanced brackets exhaust a 2 MiB test thread in a debug build). Only touched pages are
+/// committed, so a large reservation costs nothing.
+const PARSER_STACK: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread with [`PARSER_STACK`] (inline if no thread can be started).
+pub fn with_parser_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    // The job sits in a shared slot so that it is still here if the thread cannot be started.
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let ran = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || take().map(|job| job()))
+            .ok()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    match ran.flatten() {
+        Some(v) => v,
+        None => match take() {
+            Some(job) => job(),
+            None => unreachable!("a job that did not run on the thread is still in the slot"),
+        },
+    }
+}
+
 /// Compiles `rule` at `site`.
 pub fn compile(rule: &Rule, site: &Site<'_>) -> Compiled {
+    with_parser_stack(|| compile_here(rule, site))
+}
+
+fn compile_here(rule: &Rule, site: &Site<'_>) -> Compiled {
     let mut out = Compiled::default();
     let Some(root) = decl::decl(site.node, site.resource_root) else {
         out.errors.push(

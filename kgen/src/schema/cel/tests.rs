@@ -261,3 +261,33 @@ fn over_budget_wording() {
     assert!(over_budget("estimated rule cost", 30_000_000, PER_RULE_LIMIT).contains("factor of 3.0x"));
     assert!(over_budget("estimated rule cost", u64::MAX, PER_RULE_LIMIT).contains("more than 100x"));
 }
+
+#[test]
+fn malformed_rules_do_not_exhaust_the_stack() {
+    // Found by tests/mutation_fuzz.rs: the cel crate's parser overflowed a 2 MiB stack on this.
+    let src = "'got %d'.formrmat([st([elf.remat([st([elf.repIicasat([st([elfpIicasat([st([elf.repIicas])";
+    let r = Rule {
+        rule: src.into(),
+        message_expression: Some(src.into()),
+        ..Default::default()
+    };
+    let node = spec();
+    let c = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            compile(
+                &r,
+                &Site {
+                    node: &node,
+                    resource_root: false,
+                    cardinality: Some(1),
+                    minor: 37,
+                },
+            )
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    // It does not parse; the structural checker reports that, compile reports nothing more.
+    assert!(c.errors.is_empty() && c.rule_cost.is_none(), "{c:?}");
+}
