@@ -193,6 +193,28 @@ fn one_crd(
             ));
         }
     }
+    for c in &categories {
+        if !is_resource_name(c) {
+            diags.push(Diagnostic::error(
+                at.clone(),
+                format!("category `{c}` of {kind} must be a lower-case DNS label (DNS-1035)"),
+            ));
+        }
+    }
+    // listKind is the kind plus `List`, and both must fit a DNS-1035 label once lower-cased.
+    if kind.len() + "List".len() > 63 {
+        diags.push(Diagnostic::error(
+            first_loc.clone(),
+            format!("kind `{kind}` is too long: its listKind `{kind}List` must be at most 63 characters"),
+        ));
+    }
+    let crd_name = format!("{plural}.{group}");
+    if crd_name.len() > 253 {
+        diags.push(Diagnostic::error(
+            at.clone(),
+            format!("the CRD name `{crd_name}` is longer than the 253 characters of a DNS subdomain"),
+        ));
+    }
     if !kind.starts_with(|c: char| c.is_ascii_uppercase()) || !kind.chars().all(|c| c.is_ascii_alphanumeric()) {
         diags.push(Diagnostic::error(
             first_loc.clone(),

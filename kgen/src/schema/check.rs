@@ -586,7 +586,7 @@ impl Checker<'_> {
                             self.error_help(
                                 p.origin.clone().or_else(|| s.location_of("x-kubernetes-list-map-keys")),
                                 &kpath,
-                                "a list map key must be required or have a default",
+                                "this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property",
                                 "mark the field +required (not Option), or give it a +default",
                             );
                         }
@@ -1889,7 +1889,7 @@ mod tests {
         let item = obj(vec![("name", Schema::typed("string"))]);
         let d = one_error(
             &root(map_list(item, &["name"])),
-            "spec[*].name: a list map key must be required or have a default",
+            "spec[*].name: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property",
         );
         assert!(d.help.unwrap().contains("+required"));
     }
