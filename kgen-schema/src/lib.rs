@@ -2,7 +2,9 @@
 //!
 //! - [`types`]: the OpenAPI v3 subset CRDs use (`JSONSchemaProps`) as [`Schema`], with CEL
 //!   [`Rule`]s and the source [`Location`] each node came from;
-//! - [`validate`]: pruning, defaulting and value validation in the API server's order and wording.
+//! - [`validate`]: pruning, defaulting and value validation in the API server's order and wording;
+//! - [`go_regex`]: `pattern`s as the API server's Go `regexp` reads them: Go's errors and the
+//!   constructs it reads differently from Rust, and a translation to the `regex` crate.
 //!
 //! Both sides of kgen need these: the generator (`kgen-build`) builds schemas and checks defaults
 //! and examples against them; the fake API server (`kgen-fake`) validates objects with them. The
@@ -19,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod go_regex;
 mod location;
 pub mod types;
 pub mod validate;

@@ -189,14 +189,15 @@ thread_local! {
     static PATTERNS: RefCell<HashMap<String, Result<Regex, String>>> = RefCell::new(HashMap::new());
 }
 
-/// Compiles `pattern` (cached per thread). The API server uses Go's RE2 syntax; the `regex` crate
-/// accepts nearly the same language (neither has look-around or back-references).
+/// Compiles `pattern` (cached per thread) as the API server does: with Go's `regexp` syntax and
+/// meaning (ASCII `\d \w \s \b`, `\Q...\E`, octal escapes, ...), translated for the `regex`
+/// crate by [`go_regex::compile`](crate::go_regex::compile). The error is Go's message.
 pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
     PATTERNS.with(|cache| {
         cache
             .borrow_mut()
             .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).map_err(|e| e.to_string()))
+            .or_insert_with(|| crate::go_regex::compile(pattern).map_err(|e| e.to_string()))
             .clone()
     })
 }
@@ -301,6 +302,10 @@ fn is_date(s: &str) -> bool {
 /// An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z` in either case
 /// (as the API server's checker; it does not accept leap seconds either).
 fn is_date_time(s: &str) -> bool {
+    // Every valid form is ASCII; the byte offsets below would split a multi-byte character.
+    if !s.is_ascii() {
+        return false;
+    }
     let lower = s.to_ascii_lowercase();
     let Some((date, time)) = lower.split_once('t') else {
         return false;

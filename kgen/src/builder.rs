@@ -172,8 +172,9 @@ impl Builder {
                 seen.extend(out.inputs.dirs.iter().cloned());
                 seen.extend(out.inputs.files.iter().cloned());
             } else {
-                let mut diags = crate::diag::Diagnostics::new();
-                let (_, inputs) = crate::source::load(&self.paths, &mut diags);
+                let inputs = crate::source::with_stack(|| {
+                    crate::source::load(&self.paths, &mut crate::diag::Diagnostics::new()).1
+                });
                 seen.extend(inputs.dirs);
                 seen.extend(inputs.files);
             }
@@ -185,7 +186,7 @@ impl Builder {
         }
         let (out, source) = result.map_err(BuildError::Api)?;
         for w in &out.warnings {
-            println!("cargo:warning={}", w.to_string().replace('\n', " "));
+            println!("cargo:warning={}", w.one_line());
         }
         let rust = write_files(
             &out_dir,

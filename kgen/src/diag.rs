@@ -3,7 +3,20 @@
 //! Every stage of the pipeline reports problems as [`Diagnostic`]s carrying the
 //! [`Location`] captured at parse time, so an error found while building a schema
 //! still names the file, line and column of the field or marker that caused it.
+//!
+//! They render as rustc's do, with the source line (taken from the text already loaded, see
+//! [`Diagnostics::add_source`]) and a caret under the column:
+//!
+//! ```text
+//! error: invalid marker `+kubebuilder:validation:Maximum=abc`: expected a number, found `abc`
+//!   --> api/v1/types.rs:12:41
+//!    |
+//! 12 |     /// +kubebuilder:validation:Maximum=abc
+//!    |                                         ^
+//!    = help: expected `+kubebuilder:validation:Maximum=<number>`
+//! ```
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +49,9 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it (a "did you mean", the expected form).
     pub help: Option<String>,
+    /// The text of the line `location` points at, when the file was loaded (filled in by
+    /// [`Diagnostics::into_sorted`]).
+    pub source_line: Option<String>,
 }
 
 impl Diagnostic {
@@ -46,6 +62,7 @@ impl Diagnostic {
             severity: Severity::Error,
             message: message.into(),
             help: None,
+            source_line: None,
         }
     }
 
@@ -56,6 +73,7 @@ impl Diagnostic {
             severity: Severity::Warning,
             message: message.into(),
             help: None,
+            source_line: None,
         }
     }
 
@@ -69,20 +87,72 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
-}
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.severity {
+    fn level(&self) -> &'static str {
+        match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+        }
+    }
+
+    /// The diagnostic on one line, `file:line:col: error: message (help: ...)`, for places that
+    /// take one line per message (`cargo:warning=`).
+    pub fn one_line(&self) -> String {
+        let mut out = match &self.location {
+            Some(loc) => format!("{loc}: {}: {}", self.level(), self.message),
+            None => format!("{}: {}", self.level(), self.message),
         };
-        match &self.location {
-            Some(loc) => write!(f, "{loc}: {level}: {}", self.message)?,
-            None => write!(f, "{level}: {}", self.message)?,
+        if let Some(help) = &self.help {
+            out.push_str(&format!(" (help: {help})"));
+        }
+        out.replace('\n', " ")
+    }
+}
+
+/// Longest stretch of a source line shown; longer lines are cut around the column.
+const MAX_SHOWN: usize = 120;
+
+impl fmt::Display for Diagnostic {
+    /// rustc's layout: the message, `--> file:line:col`, the source line with a caret, the help.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.level(), self.message)?;
+        let Some(loc) = &self.location else {
+            if let Some(help) = &self.help {
+                write!(f, "\n  = help: {help}")?;
+            }
+            return Ok(());
+        };
+        let number = loc.line.to_string();
+        let pad = " ".repeat(number.len());
+        write!(f, "\n{pad}--> {loc}")?;
+        if let Some(line) = self.source_line.as_ref().filter(|l| !l.trim().is_empty()) {
+            let chars: Vec<char> = line.trim_end_matches(['\r', '\n']).chars().collect();
+            let col = loc.column.saturating_sub(1);
+            // A very long line (minified, generated) is shown around the column only.
+            let start = if chars.len() > MAX_SHOWN {
+                col.saturating_sub(MAX_SHOWN / 2).min(chars.len())
+            } else {
+                0
+            };
+            let end = (start + MAX_SHOWN).min(chars.len());
+            let lead = if start > 0 { "..." } else { "" };
+            let trail = if end < chars.len() { "..." } else { "" };
+            let shown: String = chars[start..end].iter().collect();
+            // Tabs stay tabs under the line, so the caret lines up in any terminal.
+            let under: String = lead
+                .chars()
+                .map(|_| ' ')
+                .chain(
+                    chars[start..col.clamp(start, end)]
+                        .iter()
+                        .map(|c| if *c == '\t' { '\t' } else { ' ' }),
+                )
+                .chain((end..col).map(|_| ' '))
+                .collect();
+            write!(f, "\n{pad} |\n{number} | {lead}{shown}{trail}\n{pad} | {under}^")?;
         }
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n{pad} = help: {help}")?;
         }
         Ok(())
     }
@@ -92,6 +162,8 @@ impl fmt::Display for Diagnostic {
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// The text of every file loaded, for showing source lines.
+    sources: BTreeMap<Arc<PathBuf>, Arc<str>>,
 }
 
 impl Diagnostics {
@@ -118,6 +190,12 @@ impl Diagnostics {
     /// Moves all of `other` in.
     pub fn extend(&mut self, other: Diagnostics) {
         self.items.extend(other.items);
+        self.sources.extend(other.sources);
+    }
+
+    /// Keeps the text of a loaded file, so that diagnostics in it show their source line.
+    pub fn add_source(&mut self, file: Arc<PathBuf>, text: Arc<str>) {
+        self.sources.insert(file, text);
     }
 
     /// True if any error was reported.
@@ -125,11 +203,38 @@ impl Diagnostics {
         self.items.iter().any(Diagnostic::is_error)
     }
 
-    /// All diagnostics, sorted by place, then severity and text: deterministic output.
+    /// All diagnostics, sorted by place, then severity and text: deterministic output; each
+    /// with its source line when the file was loaded.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items.sort();
-        self.items.dedup();
-        self.items
+        self.take_sorted()
+    }
+
+    /// [`Diagnostics::into_sorted`], leaving the list empty (and the sources kept) for more.
+    pub fn take_sorted(&mut self) -> Vec<Diagnostic> {
+        let mut items = std::mem::take(&mut self.items);
+        // Line starts of each file, computed once per file that has diagnostics.
+        let mut lines: HashMap<&Arc<PathBuf>, Vec<usize>> = HashMap::new();
+        for d in &mut items {
+            let Some(loc) = &d.location else { continue };
+            if d.source_line.is_some() {
+                continue;
+            }
+            let Some((file, text)) = self.sources.get_key_value(&loc.file) else {
+                continue;
+            };
+            let starts = lines.entry(file).or_insert_with(|| {
+                std::iter::once(0)
+                    .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect()
+            });
+            if let Some(&start) = starts.get(loc.line.wrapping_sub(1)) {
+                let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                d.source_line = Some(text[start..end].to_string());
+            }
+        }
+        items.sort();
+        items.dedup();
+        items
     }
 
     /// Diagnostics in the order reported.
@@ -159,7 +264,7 @@ impl fmt::Display for Failed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
         for d in &self.diagnostics {
-            writeln!(f, "{d}")?;
+            writeln!(f, "{d}\n")?;
         }
         write!(
             f,

@@ -78,18 +78,24 @@ pub struct CrdOutput {
 }
 
 /// Reads the API types under `opts.paths` and builds every CRD. On any error nothing is
-/// returned but the full list of diagnostics: callers write no files.
+/// returned but the full list of diagnostics: callers write no files. The work runs on a thread
+/// with a large stack ([`source::STACK_SIZE`]), whatever thread calls it.
 pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
-    let mut diags = Diagnostics::new();
-    let (files, inputs) = source::load(&opts.paths, &mut diags);
-    let api = model::build(&files, &mut diags);
+    source::with_stack(|| crds(opts, &mut Diagnostics::new()))
+}
+
+/// [`generate_crds`] on the caller's thread, reporting into `diags` (which keeps the loaded
+/// sources for later stages' diagnostics).
+fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed> {
+    let (files, inputs) = source::load(&opts.paths, diags);
+    let api = model::build(&files, diags);
     // The syntax trees are the largest thing in memory; the model has all it needs from them.
     drop(files);
-    let crds = crd::assemble(&api, opts.kube_version, &mut diags);
-    let clients = model::client::client_specs(&api, &mut diags);
+    let crds = crd::assemble(&api, opts.kube_version, diags);
+    let clients = model::client::client_specs(&api, diags);
     if diags.has_errors() {
         return Err(Failed {
-            diagnostics: diags.into_sorted(),
+            diagnostics: diags.take_sorted(),
         });
     }
     let header = opts.header.as_deref().unwrap_or(crd::output::DEFAULT_HEADER);
@@ -109,7 +115,7 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
     Ok(CrdOutput {
         crds,
         files,
-        warnings: diags.into_sorted(),
+        warnings: diags.take_sorted(),
         inputs,
         api,
         clients,
@@ -119,11 +125,15 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
 /// Reads the API types and generates Rust (Resource impls, clientset, listers, informers, fake
 /// server constructor). Returns the CRD output too, and the formatted source.
 pub fn generate_rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutput, String), Failed> {
-    let mut out = generate_crds(opts)?;
+    source::with_stack(|| rust(opts, codegen))
+}
+
+fn rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutput, String), Failed> {
     let mut diags = Diagnostics::new();
+    let mut out = crds(opts, &mut diags)?;
     let source = codegen::generate(&out.api, &out.crds, &out.clients, codegen, &mut diags);
     if diags.has_errors() {
-        let mut all = diags.into_sorted();
+        let mut all = diags.take_sorted();
         all.extend(out.warnings);
         all.sort();
         return Err(Failed { diagnostics: all });

@@ -207,7 +207,7 @@ fn crd(args: CrdArgs) -> ExitCode {
         Err(failed) => return report_failure(&failed),
     };
     for w in &out.warnings {
-        eprintln!("{w}");
+        eprintln!("{w}\n");
     }
     if out.files.is_empty() {
         eprintln!(
@@ -237,7 +237,7 @@ fn crd(args: CrdArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: writing to {}: {e} (no file was replaced)", args.out.display());
+            eprintln!("error: writing to {}: {e}", args.out.display());
             ExitCode::FAILURE
         }
     }
@@ -262,7 +262,7 @@ fn client(args: ClientArgs) -> ExitCode {
         Err(failed) => return report_failure(&failed),
     };
     for w in &out.warnings {
-        eprintln!("{w}");
+        eprintln!("{w}\n");
     }
     if args.stdout {
         print!("{source}");
@@ -303,7 +303,7 @@ fn rbac(args: RbacArgs) -> ExitCode {
         Err(failed) => return report_failure(&failed),
     };
     for w in &out.warnings {
-        eprintln!("{w}");
+        eprintln!("{w}\n");
     }
     if out.files.is_empty() {
         eprintln!("warning: no +kubebuilder:rbac markers found; nothing to write");
@@ -334,7 +334,7 @@ fn rbac(args: RbacArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: writing to {}: {e} (no file was replaced)", args.out.display());
+            eprintln!("error: writing to {}: {e}", args.out.display());
             ExitCode::FAILURE
         }
     }

@@ -23,19 +23,64 @@ pub struct WriteReport {
 }
 
 /// Writes `files` under `dir`. Every changed file is first written to a temporary file beside its
-/// target; only when all of them are written are they renamed into place, so an error leaves the
-/// old files as they were. Unchanged files are not touched.
+/// target; only when all of them are written are they renamed into place. If a rename fails, the
+/// files already replaced get their old contents back (and new ones are removed), so an error
+/// leaves the directory as it was; the error names the file that failed. Unchanged files are not
+/// touched.
 pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> io::Result<WriteReport> {
     let mut report = WriteReport::default();
     let mut staged = Vec::new();
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let result = stage(dir, files, &mut report, &mut staged, &mut created_dirs).and_then(|()| commit(staged));
+    match result {
+        Ok(written) => {
+            report.written = written;
+            Ok(report)
+        }
+        Err(e) => {
+            // Directories made for new files go too (only if empty: someone else may use them).
+            for d in created_dirs.iter().rev() {
+                let _ = fs::remove_dir(d);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `e`, saying which file it concerns.
+fn about(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// The contents of `path` if it is a regular file (never opens a FIFO or device, which could block).
+fn read_regular(path: &Path) -> Option<Vec<u8>> {
+    fs::metadata(path).ok().filter(fs::Metadata::is_file)?;
+    fs::read(path).ok()
+}
+
+/// Writes every changed file to a temporary file beside its target.
+fn stage(
+    dir: &Path,
+    files: &[GeneratedFile],
+    report: &mut WriteReport,
+    staged: &mut Vec<(tempfile::NamedTempFile, PathBuf)>,
+    created_dirs: &mut Vec<PathBuf>,
+) -> io::Result<()> {
     for f in files {
         let target = dir.join(&f.name);
-        if fs::read(&target).is_ok_and(|old| old == f.contents.as_bytes()) {
+        if read_regular(&target).is_some_and(|old| old == f.contents.as_bytes()) {
             report.unchanged.push(target);
             continue;
         }
         let parent = target.parent().unwrap_or(dir);
-        fs::create_dir_all(parent)?;
+        let mut missing: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        fs::create_dir_all(parent).map_err(|e| about(parent, e))?;
+        missing.reverse();
+        created_dirs.extend(missing);
         let mut builder = tempfile::Builder::new();
         builder.prefix(".kgen-").suffix(".tmp");
         // Temporary files are private (0600); generated files are ordinary files, readable as
@@ -45,16 +90,74 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> io::Result<WriteRepor
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(fs::Permissions::from_mode(0o666));
         }
-        let mut tmp = builder.tempfile_in(parent)?;
-        tmp.write_all(f.contents.as_bytes())?;
-        tmp.as_file().sync_all()?;
+        let mut tmp = builder.tempfile_in(parent).map_err(|e| about(&target, e))?;
+        tmp.write_all(f.contents.as_bytes()).map_err(|e| about(&target, e))?;
+        tmp.as_file().sync_all().map_err(|e| about(&target, e))?;
         staged.push((tmp, target));
     }
+    Ok(())
+}
+
+/// A file replaced so far, and how to put it back.
+struct Replaced {
+    target: PathBuf,
+    /// A copy of the old file (a hard link when the file system allows), or `None` if the
+    /// target did not exist.
+    backup: Option<tempfile::TempPath>,
+}
+
+/// Renames every staged file into place; on the first failure, undoes the renames done.
+fn commit(staged: Vec<(tempfile::NamedTempFile, PathBuf)>) -> io::Result<Vec<PathBuf>> {
+    let mut done: Vec<Replaced> = Vec::new();
     for (tmp, target) in staged {
-        tmp.persist(&target).map_err(|e| e.error)?;
-        report.written.push(target);
+        let step = backup_of(&target).and_then(|backup| match tmp.persist(&target) {
+            Ok(_) => Ok(backup),
+            Err(e) => Err(e.error),
+        });
+        match step {
+            Ok(backup) => done.push(Replaced { target, backup }),
+            Err(e) => {
+                let mut message = format!("{}: {e}", target.display());
+                let failed: Vec<String> = done.into_iter().rev().filter_map(|r| restore(r).err()).collect();
+                if failed.is_empty() {
+                    message.push_str(" (no file was changed: those already replaced were restored)");
+                } else {
+                    message.push_str(&format!("; restoring failed too: {}", failed.join("; ")));
+                }
+                return Err(io::Error::new(e.kind(), message));
+            }
+        }
     }
-    Ok(report)
+    // Success: the backups are deleted as they drop.
+    Ok(done.into_iter().map(|r| r.target).collect())
+}
+
+/// A copy of `target` beside it, if it exists as a file.
+fn backup_of(target: &Path) -> io::Result<Option<tempfile::TempPath>> {
+    if !fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
+    let parent = target.parent().unwrap_or(Path::new("."));
+    let backup = tempfile::Builder::new()
+        .prefix(".kgen-")
+        .suffix(".bak")
+        .tempfile_in(parent)
+        .map_err(|e| about(target, e))?
+        .into_temp_path();
+    fs::remove_file(&backup).map_err(|e| about(target, e))?;
+    if fs::hard_link(target, &backup).is_err() {
+        fs::copy(target, &backup).map_err(|e| about(target, e))?;
+    }
+    Ok(Some(backup))
+}
+
+/// Puts one replaced file back as it was.
+fn restore(r: Replaced) -> Result<(), String> {
+    let shown = r.target.display().to_string();
+    match r.backup {
+        Some(backup) => backup.persist(&r.target).map_err(|e| format!("{shown}: {}", e.error)),
+        None => fs::remove_file(&r.target).map_err(|e| format!("{shown}: {e}")),
+    }
 }
 
 /// A file on disk that differs from what would be generated.
@@ -71,7 +174,7 @@ pub fn check_files(dir: &Path, files: &[GeneratedFile]) -> Vec<Drift> {
     let mut drift = Vec::new();
     for f in files {
         let path = dir.join(&f.name);
-        let old = fs::read_to_string(&path).ok();
+        let old = read_regular(&path).and_then(|b| String::from_utf8(b).ok());
         if old.as_deref() == Some(f.contents.as_str()) {
             continue;
         }

@@ -1,12 +1,27 @@
 //! Loading source: walk `--paths`, parse every `.rs` file with syn, and give each file its module path.
 //!
 //! Like a Go package, a directory's files all belong to the API tree whether or not a `mod`
-//! declaration names them; nothing is compiled.
+//! declaration names them; nothing is compiled. A file no `mod` declares, and a `mod x;` whose
+//! file is missing, get a warning ([`modules`]): rustc would not compile them.
+//!
+//! Only regular files are read (a FIFO, socket or device under `--paths`, or a symlink to one,
+//! is skipped with a warning, never opened), at most [`MAX_FILE_SIZE`] bytes each, and a file
+//! nested deeper than [`MAX_NESTING`] levels is refused before syn parses it.
+
+mod modules;
+mod nesting;
+
+pub use nesting::MAX_NESTING;
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::markers::Registry;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Source files larger than this are refused: no API definition comes near it, and parsing one
+/// would take long and use a lot of memory.
+pub const MAX_FILE_SIZE: u64 = 16 << 20;
 
 /// One parsed source file.
 pub struct SourceFile {
@@ -27,6 +42,45 @@ pub struct Inputs {
     pub dirs: Vec<PathBuf>,
 }
 
+/// The stack the pipeline runs on ([`with_stack`]). syn parses nested syntax recursively, at
+/// several KiB a level in a debug build: this leaves room for [`MAX_NESTING`] levels of anything,
+/// whatever stack the caller's thread has (a test thread gets 2 MiB). Only pages touched are used.
+pub const STACK_SIZE: usize = 256 << 20;
+
+thread_local! {
+    /// Set on the threads [`with_stack`] starts.
+    static ON_LARGE_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on a thread with a [`STACK_SIZE`] stack and returns what it returns (a panic in it
+/// goes on in the caller). If no such thread can be started, `f` runs on the caller's thread.
+pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    // Nested calls (the CEL parser inside the pipeline) are already on a large stack.
+    if ON_LARGE_STACK.with(std::cell::Cell::get) {
+        return f();
+    }
+    let f = std::sync::Mutex::new(Some(f));
+    let run = || {
+        ON_LARGE_STACK.with(|on| on.set(true));
+        f.lock().ok().and_then(|mut f| f.take()).map(|f| f())
+    };
+    let result = std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("kgen".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, run);
+        match spawned {
+            Ok(handle) => Some(handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+            Err(_) => None,
+        }
+    });
+    match result.flatten() {
+        Some(value) => value,
+        // The thread could not start, so `f` is still there.
+        None => run().expect("with_stack runs its function once"),
+    }
+}
+
 /// Reads and parses every `.rs` file under `paths` (files or directories), in a stable order.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inputs) {
     let mut files = Vec::new();
@@ -35,7 +89,15 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
         diags.error(None, "no input: give at least one --paths directory");
     }
     for root in paths {
-        if root.is_file() {
+        if !root.is_dir() {
+            if std::fs::metadata(root).is_err() {
+                diags.push(Diagnostic::error(
+                    None,
+                    format!("--paths {}: no such file or directory", root.display()),
+                ));
+                continue;
+            }
+            // A file (or something else, which `parse_one` refuses without opening it).
             let stem = root
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -44,13 +106,6 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
             if let Some(f) = parse_one(root, vec![stem], diags) {
                 files.push(f);
             }
-            continue;
-        }
-        if !root.is_dir() {
-            diags.push(Diagnostic::error(
-                None,
-                format!("--paths {}: no such file or directory", root.display()),
-            ));
             continue;
         }
         // A directory holding lib.rs or main.rs is a crate root; otherwise it is a module named after itself.
@@ -69,7 +124,14 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    diags.error(None, format!("reading {}: {e}", root.display()));
+                    // A dangling symlink, a symlink loop, a directory that cannot be listed.
+                    let at = e.path().unwrap_or(root);
+                    let message = format!("reading {}: {e}", at.display());
+                    if at.extension().is_some_and(|x| x == "rs") || e.path().is_none() {
+                        diags.error(Location::file_start(at), message);
+                    } else {
+                        diags.warning(Location::file_start(at), format!("{message}; skipped"));
+                    }
                     continue;
                 }
             };
@@ -89,15 +151,97 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
             {
                 continue;
             }
+            if !entry.file_type().is_file() {
+                // With symlinks followed, this is what the link points at.
+                diags.push(
+                    Diagnostic::warning(
+                        Location::file_start(path),
+                        format!(
+                            "`{}` is {}, not a regular file; skipped",
+                            path.display(),
+                            kind_of(&entry.file_type())
+                        ),
+                    )
+                    .with_help("kgen reads only regular files; a FIFO or device would block or never end"),
+                );
+                continue;
+            }
             inputs.files.push(path.to_path_buf());
             if let Some(f) = parse_one(path, module_of(&base, rel), diags) {
                 files.push(f);
             }
         }
     }
+    modules::check(&files, paths, diags);
     inputs.files.sort();
     inputs.dirs.sort();
     (files, inputs)
+}
+
+/// `a FIFO`, `a character device`, ... for messages.
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+/// The text of a source file, if it is a regular file of at most [`MAX_FILE_SIZE`] bytes. Its
+/// type is checked before it is opened (opening a FIFO waits for a writer) and again on the open
+/// file.
+fn read_source(path: &Path) -> Result<String, String> {
+    let check = |meta: &std::fs::Metadata| -> Result<(), String> {
+        if !meta.is_file() {
+            return Err(format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                kind_of(&meta.file_type())
+            ));
+        }
+        if meta.len() > MAX_FILE_SIZE {
+            return Err(too_large(path, meta.len()));
+        }
+        Ok(())
+    };
+    check(&std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?)?;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+    check(&file.metadata().map_err(|e| format!("cannot read file: {e}"))?)?;
+    let mut bytes = Vec::new();
+    // A file that grows while being read still stops at the limit.
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(path, bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("cannot read file: not UTF-8 ({e})"))
+}
+
+fn too_large(path: &Path, len: u64) -> String {
+    format!(
+        "{} is {len} bytes; kgen reads source files of at most {} MiB",
+        path.display(),
+        MAX_FILE_SIZE >> 20
+    )
 }
 
 fn is_hidden_or_target(path: &Path) -> bool {
@@ -128,16 +272,26 @@ fn module_of(base: &[String], rel: &Path) -> Vec<String> {
 
 fn parse_one(path: &Path, module: Vec<String>, diags: &mut Diagnostics) -> Option<SourceFile> {
     let file = Arc::new(path.to_path_buf());
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_source(path) {
         Ok(t) => t,
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                Location::file_start(path),
-                format!("cannot read file: {e}"),
-            ));
+        Err(message) => {
+            diags.push(Diagnostic::error(Location::file_start(path), message));
             return None;
         }
     };
+    // Kept for diagnostics: each shows its source line from this text.
+    let text: Arc<str> = Arc::from(text);
+    diags.add_source(file.clone(), text.clone());
+    if let Some((line, column)) = nesting::too_deep(&text) {
+        diags.push(
+            Diagnostic::error(
+                Location::new(file.clone(), line, column),
+                format!("the source nests more than {MAX_NESTING} levels deep here; kgen does not parse this file"),
+            )
+            .with_help("brackets, generic arguments, prefix operators and closures count; no API type needs this many (name the inner types)"),
+        );
+        return None;
+    }
     warn_plain_comment_markers(&file, &text, diags);
     match syn::parse_file(&text) {
         Ok(ast) => Some(SourceFile {

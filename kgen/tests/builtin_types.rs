@@ -172,7 +172,9 @@ pub struct ClaimerSpec {
     let failed = kgen_build::generate_crds(&opts).unwrap_err();
     let text = failed.to_string();
     assert!(
-        text.contains("v1/mod.rs:12:9: error: Kubernetes 1.31 has no type `ResourceClaimSpec` (io.k8s.api.resource.v1.ResourceClaimSpec)"),
+        text.contains(
+            "error: Kubernetes 1.31 has no type `ResourceClaimSpec` (io.k8s.api.resource.v1.ResourceClaimSpec)\n"
+        ) && text.contains("v1/mod.rs:12:9\n"),
         "{text}"
     );
     assert!(

@@ -37,7 +37,8 @@ fn deprecation_warnings_are_at_most_256_bytes() {
     )
     .unwrap_err();
     assert!(
-        err.contains("v1/mod.rs:6:5: error: deprecationWarning must be no more than 256 bytes, but is 257"),
+        err.contains("error: deprecationWarning must be no more than 256 bytes, but is 257\n")
+            && err.contains("v1/mod.rs:6:5\n"),
         "{err}"
     );
     run("example.com", "/// +kubebuilder:deprecatedversion:warning=\"use v2\"").unwrap_or_else(|e| panic!("{e}"));

@@ -394,8 +394,8 @@ fn every_error_of_a_run_is_reported_and_nothing_is_written() {
         "{stderr}"
     );
     // Sorted by file: attr_unknown_verb.rs first, urls_with_resources.rs last.
-    let first = stderr.find("attr_unknown_verb.rs:2:8: error").expect("attr error");
-    let last = stderr.find("urls_with_resources.rs:3:37: error").expect("urls error");
+    let first = stderr.find("attr_unknown_verb.rs:2:8\n").expect("attr error");
+    let last = stderr.find("urls_with_resources.rs:3:37\n").expect("urls error");
     assert!(first < last, "{stderr}");
     assert_eq!(fs::read_to_string(&role).unwrap(), "old\n", "role.yaml untouched");
     assert_eq!(dir_entries(dir.path()), vec!["role.yaml"]);
@@ -405,7 +405,7 @@ fn every_error_of_a_run_is_reported_and_nothing_is_written() {
 fn useless_resource_names_and_plain_comments_warn() {
     let out = kgen_build::generate_rbac(&RbacOptions::new(["tests/fixtures/rbac/warnings"]))
         .unwrap_or_else(|f| panic!("{f}"));
-    let warnings: Vec<String> = out.warnings.iter().map(|w| w.to_string()).collect();
+    let warnings: Vec<String> = out.warnings.iter().map(|w| w.one_line()).collect();
     assert_eq!(warnings.len(), 2, "{warnings:#?}");
     assert!(
         warnings[0].starts_with("tests/fixtures/rbac/warnings/warnings.rs:3:89: warning:")

@@ -402,7 +402,8 @@ pub struct ThingSpec {
     let failed = kgen_build::generate_crds(&CrdOptions::new([dir.path()])).unwrap_err();
     let text = failed.to_string();
     assert!(
-        text.contains("v1/mod.rs:13:9: error: +default=ref(DefaultMode): no `const DefaultMode` in the input"),
+        text.contains("error: +default=ref(DefaultMode): no `const DefaultMode` in the input\n")
+            && text.contains("v1/mod.rs:13:9\n"),
         "{text}"
     );
     assert!(

@@ -145,7 +145,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
         });
     }
     for m in &spec.methods {
-        let name = format_ident!("{}", to_snake(&m.name));
+        let name = super::ident_or_placeholder(&to_snake(&m.name));
         let sub = m.subresource.clone().unwrap_or_default();
         let doc = format!(
             "`+genclient:method={}` ({} {}).",

@@ -10,7 +10,7 @@ pub fn kind_informer(k: &KindInfo, ty: &TokenStream) -> (TokenStream, TokenStrea
     let kind = &k.kind.name;
     let informer = format_ident!("{kind}Informer");
     let lister = format_ident!("{kind}Lister");
-    let getter = format_ident!("{}", k.plural.replace(['-', '.'], "_"));
+    let getter = super::ident_or_placeholder(&super::plural_method(&k.plural));
     let scoped = if k.namespaced {
         let doc = format!("{kind} objects in one namespace (served from the namespace index).");
         quote! {

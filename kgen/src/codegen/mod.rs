@@ -55,6 +55,48 @@ impl Default for CodegenOptions {
     }
 }
 
+/// Rust's keywords (strict, reserved and edition 2024's `gen`): generated code spells them as raw
+/// identifiers (`r#type`).
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn", "else", "enum",
+    "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move",
+    "mut", "override", "priv", "pub", "ref", "return", "static", "struct", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// `name` as an identifier in generated code: itself, or a raw identifier (`r#type`) for a
+/// keyword; `None` when no identifier can spell it (`self`, `Self`, `super`, `crate`, `_`, or
+/// text that is not an identifier, such as `9lives`).
+pub fn ident(name: &str) -> Option<proc_macro2::Ident> {
+    if matches!(name, "self" | "Self" | "super" | "crate" | "_") {
+        return None;
+    }
+    let mut tokens = name.parse::<TokenStream>().ok()?.into_iter();
+    let (Some(proc_macro2::TokenTree::Ident(id)), None) = (tokens.next(), tokens.next()) else {
+        return None;
+    };
+    if id != name {
+        return None; // a raw identifier written by the caller, or something the lexer changed
+    }
+    let span = proc_macro2::Span::call_site();
+    Some(if KEYWORDS.contains(&name) {
+        proc_macro2::Ident::new_raw(name, span)
+    } else {
+        proc_macro2::Ident::new(name, span)
+    })
+}
+
+/// [`ident`], or a stand-in for a name that was already reported as an error (generation goes on
+/// so that every problem is reported; the run fails anyway).
+pub(crate) fn ident_or_placeholder(name: &str) -> proc_macro2::Ident {
+    ident(name).unwrap_or_else(|| format_ident!("__kgen_invalid_name"))
+}
+
+/// The method name of a resource's plural in the clientset and informers (`node-pools` → `node_pools`).
+pub(crate) fn plural_method(plural: &str) -> String {
+    plural.replace(['-', '.'], "_")
+}
+
 /// `crate` + `["api", "v1", "Kluster"]` → `crate::api::v1::Kluster`.
 pub fn rust_path(crate_path: &str, segments: &[String]) -> TokenStream {
     let mut text = crate_path.to_string();
@@ -107,13 +149,14 @@ pub fn generate(
 
     // Group clients by group-version module.
     let mut by_gv: BTreeMap<String, Vec<(&KindInfo, &ClientSpec)>> = BTreeMap::new();
+    // Module names already checked.
+    let mut modules_seen = std::collections::BTreeSet::new();
     for spec in clients {
         let kind = &api.kinds[spec.kind];
         if let Some(k) = infos.iter().find(|k| std::ptr::eq(k.kind, kind)) {
-            by_gv
-                .entry(gv_module_name(&k.group, &k.version, api, kind))
-                .or_default()
-                .push((k, spec));
+            let module = gv_module_name(&k.group, &k.version, api, kind);
+            check_names(api, k, &module, &mut modules_seen, diags);
+            by_gv.entry(module).or_default().push((k, spec));
         }
     }
     let mut accessors = Vec::new();
@@ -121,7 +164,7 @@ pub fn generate(
     // One entry per CRD name: the kinds of several versions share one CRD.
     let mut crd_types: BTreeMap<String, TokenStream> = BTreeMap::new();
     for (module, kinds) in &by_gv {
-        let mod_ident = format_ident!("{}", module);
+        let mod_ident = ident_or_placeholder(module);
         let mut resource_clients = Vec::new();
         let mut getters = Vec::new();
         let mut informer_items = Vec::new();
@@ -144,8 +187,8 @@ pub fn generate(
             resource_clients.push(client::resource_client(api, k, spec, &opts.crate_path));
             let ty = rust_path(&opts.crate_path, &api.ty(k.kind.type_id).rust_path);
             let client = format_ident!("{}Client", k.kind.name);
-            let getter = format_ident!("{}", k.plural.replace(['-', '.'], "_"));
-            let getter_all = format_ident!("{}_all", k.plural.replace(['-', '.'], "_"));
+            let getter = ident_or_placeholder(&plural_method(&k.plural));
+            let getter_all = ident_or_placeholder(&format!("{}_all", plural_method(&k.plural)));
             if k.namespaced {
                 let doc = format!("{} in one namespace.", k.kind.name);
                 let doc_all = format!("{} in all namespaces (for list and watch).", k.kind.name);
@@ -210,7 +253,7 @@ pub fn generate(
                 #(#informer_items)*
             }
         });
-        let acc = format_ident!("{}", module);
+        let acc = ident_or_placeholder(module);
         let acc_doc = format!("The {module} group-version.");
         accessors.push(quote! {
             #[doc = #acc_doc]
@@ -294,7 +337,18 @@ pub fn generate(
 
     let file: syn::File = match syn::parse2(items) {
         Ok(f) => f,
-        Err(e) => panic!("kgen generated invalid Rust ({e}); this is a kgen bug"),
+        Err(e) => {
+            // Every name that reaches the code is checked above; should one slip through, fail
+            // the run with a message rather than a panic.
+            diags.push(
+                crate::diag::Diagnostic::error(
+                    infos.first().map(|k| api.ty(k.kind.type_id).location.clone()),
+                    format!("kgen could not generate Rust for this API: the generated code does not parse ({e})"),
+                )
+                .with_help("please report this with the API types that cause it"),
+            );
+            return String::new();
+        }
     };
     let header = opts.header.as_deref().unwrap_or(DEFAULT_HEADER);
     let mut out = String::new();
@@ -317,6 +371,55 @@ pub fn generate(
         }
     }
     out
+}
+
+/// Reports names of the clientset that Rust cannot spell: the group-version's module (from the
+/// group or `+groupGoName`, once per module) and the resource's plural as a method.
+fn check_names(
+    api: &Api,
+    k: &KindInfo,
+    module: &str,
+    modules_seen: &mut std::collections::BTreeSet<String>,
+    diags: &mut Diagnostics,
+) {
+    use crate::diag::Diagnostic;
+    use crate::markers::defs::Id;
+    let gv = api.gv(k.kind.gv);
+    let go_name = gv.markers.iter().find(|m| m.id() == Id::GroupGoName);
+    let from = match go_name {
+        Some(m) => format!("{} `{}`", m.display_name(), m.str("").unwrap_or_default()),
+        None => format!("group `{}`", gv.group),
+    };
+    let at = go_name
+        .map(|m| m.location.clone())
+        .unwrap_or_else(|| gv.location.clone());
+    if modules_seen.insert(module.to_string()) && ident(module).is_none() {
+        diags.push(
+            Diagnostic::error(
+                at,
+                format!("{from} gives the client module name `{module}`, which is not a Rust identifier"),
+            )
+            .with_help("set a name that starts with a letter: //! +groupGoName=<Name>"),
+        );
+    }
+    let method = plural_method(&k.plural);
+    if ident(&method).is_none() {
+        let def = api.ty(k.kind.type_id);
+        let at = def
+            .marker(Id::Resource)
+            .map(|m| m.location.clone())
+            .unwrap_or_else(|| def.location.clone());
+        diags.push(
+            Diagnostic::error(
+                at,
+                format!(
+                    "the resource name `{}` of {} gives the client method `{method}`, which Rust cannot name",
+                    k.plural, k.kind.name
+                ),
+            )
+            .with_help("choose another plural: +kubebuilder:resource:path=<plural>"),
+        );
+    }
 }
 
 /// `kgen.dev` + `v1alpha1` → `kgen_v1alpha1` (or `+groupGoName` + version).

@@ -5,7 +5,7 @@ use super::{KindInfo, rust_path};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Api, Field, Known, TypeRef};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// The items generated for one kind.
 pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Diagnostics) -> TokenStream {
@@ -35,7 +35,7 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         ));
         return TokenStream::new();
     }
-    let meta_ident = format_ident!("{}", meta.rust_name);
+    let meta_ident = super::ident_or_placeholder(&meta.rust_name);
     let mut out = quote! {
         impl ::kube::Resource for #ty {
             type DynamicType = ();
@@ -60,7 +60,7 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         _ => None,
     });
     if let (Some(f), Some(t)) = (spec, &spec_ty) {
-        let id = format_ident!("{}", f.rust_name);
+        let id = super::ident_or_placeholder(&f.rust_name);
         out.extend(quote! {
             impl ::kube::core::object::HasSpec for #ty {
                 type Spec = #t;
@@ -70,7 +70,7 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         });
     }
     if let (Some(f), Some(t)) = (status, &status_ty) {
-        let id = format_ident!("{}", f.rust_name);
+        let id = super::ident_or_placeholder(&f.rust_name);
         out.extend(quote! {
             impl ::kube::core::object::HasStatus for #ty {
                 type Status = #t;
@@ -85,7 +85,7 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         matches!(f.json_name.as_str(), "metadata" | "spec") || f.ty.is_option() || type_meta_field(f).is_some()
     });
     let type_meta_inits = fields.iter().filter_map(|f| {
-        let id = format_ident!("{}", f.rust_name);
+        let id = super::ident_or_placeholder(&f.rust_name);
         let value = match type_meta_field(f)? {
             TypeMetaField::Flattened => quote! {
                 ::kube::core::TypeMeta { api_version: #api_version.to_string(), kind: #kind.to_string() }
@@ -100,19 +100,30 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         })
     });
     let crd_json = serde_json::to_string(&k.crd).expect("CRDs serialise");
+    // `crd()` reads the JSON back with serde_json, which (like kube's client) refuses more than
+    // 128 levels of nesting: say so now rather than let `crd()` fail at run time.
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&crd_json) {
+        diags.push(
+            Diagnostic::error(
+                def.location.clone(),
+                format!("the CRD of {kind} cannot be read back by serde_json, which kube uses: {e}"),
+            )
+            .with_help("nest the types less deeply (serde_json reads at most 128 levels of JSON nesting)"),
+        );
+    }
     let new_fn = match (spec, &spec_ty, simple) {
         (Some(sf), Some(st), true) => {
-            let spec_id = format_ident!("{}", sf.rust_name);
+            let spec_id = super::ident_or_placeholder(&sf.rust_name);
             let others = fields
                 .iter()
                 .filter(|f| f.ty.is_option() && type_meta_field(f).is_none())
-                .map(|f| format_ident!("{}", f.rust_name))
+                .map(|f| super::ident_or_placeholder(&f.rust_name))
                 .collect::<Vec<_>>();
             let skipped = def
                 .fields()
                 .iter()
                 .filter(|f| f.is_skipped())
-                .map(|f| format_ident!("{}", f.rust_name));
+                .map(|f| super::ident_or_placeholder(&f.rust_name));
             quote! {
                 /// A new object with this name and spec (kgen).
                 pub fn new(name: &str, #spec_id: #st) -> Self {
@@ -178,7 +189,7 @@ fn serialize_impl(
             );
             continue;
         }
-        let id = format_ident!("{}", f.rust_name);
+        let id = super::ident_or_placeholder(&f.rust_name);
         let name = &f.json_name;
         match &f.serde.skip_serializing_if {
             Some(pred) => {

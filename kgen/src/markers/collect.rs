@@ -51,13 +51,7 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
             match parse_doc_marker(trimmed, &loc) {
                 DocLine::Marker(m) => out.markers.push(m),
                 DocLine::Invalid(d) => diags.push(d),
-                DocLine::Foreign(t) => diags.push(Diagnostic::warning(
-                    loc,
-                    format!(
-                        "`{}` is not a marker kgen knows; it was left out of the description",
-                        t.trim()
-                    ),
-                )),
+                DocLine::Foreign(t) => diags.push(foreign(&t, loc, target)),
             }
         }
     }
@@ -85,6 +79,32 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
     });
     out.description = description(&doc_lines);
     out
+}
+
+/// A `+word` line that names no marker kgen knows: a warning (other tools have markers too),
+/// with a "did you mean" when it is close to one of kgen's. In a module's `//!` doc, a near miss
+/// of a package marker is an error: `+groupname=...` would otherwise silently yield no CRD.
+fn foreign(text: &str, loc: Location, target: Target) -> Diagnostic {
+    let text = text.trim();
+    let name = text.trim_start_matches('+').split('=').next().unwrap_or_default();
+    let suggestion = super::Registry::global()
+        .suggest_name(name)
+        .and_then(|s| super::Registry::global().by_name(s));
+    match suggestion {
+        Some(def) if target == Target::Package && def.allows(Target::Package) => {
+            Diagnostic::error(loc, format!("unknown marker `+{name}`"))
+                .with_help(format!("did you mean `+{}`? (see `kgen markers`)", def.name))
+        }
+        Some(def) => Diagnostic::warning(
+            loc,
+            format!("`{text}` is not a marker kgen knows; it was left out of the description"),
+        )
+        .with_help(format!("did you mean `+{}`?", def.name)),
+        None => Diagnostic::warning(
+            loc,
+            format!("`{text}` is not a marker kgen knows; it was left out of the description"),
+        ),
+    }
 }
 
 /// Placement problems of one item's markers: a marker on the wrong target, or a non-repeatable

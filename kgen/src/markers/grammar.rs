@@ -102,11 +102,16 @@ impl Context {
     }
 }
 
+/// How deeply `{...}` lists and maps may nest in a marker value (serde_json's limit is 128).
+pub const MAX_VALUE_DEPTH: usize = 64;
+
 /// A cursor over the argument text of one marker.
 pub struct Scanner<'a> {
     chars: Vec<char>,
     pos: usize,
     _text: &'a str,
+    /// Lists and maps open at the cursor.
+    depth: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -116,6 +121,7 @@ impl<'a> Scanner<'a> {
             chars: text.chars().collect(),
             pos: 0,
             _text: text,
+            depth: 0,
         }
     }
 
@@ -297,8 +303,24 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Enters a list or map, refusing to nest deeper than [`MAX_VALUE_DEPTH`].
+    fn enter(&mut self) -> Result<(), GrammarError> {
+        if self.depth >= MAX_VALUE_DEPTH {
+            return self.err(format!("values nested more than {MAX_VALUE_DEPTH} levels deep"));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     /// A list: `{a, b}` or, outside braces, `a;b;c`.
     fn list(&mut self, item: ArgType, ctx: Context) -> Result<Value, GrammarError> {
+        self.enter()?;
+        let v = self.list_items(item, ctx);
+        self.depth -= 1;
+        v
+    }
+
+    fn list_items(&mut self, item: ArgType, ctx: Context) -> Result<Value, GrammarError> {
         let mut items = Vec::new();
         if self.eat('{') {
             self.skip_ws();
@@ -498,27 +520,37 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// After `{`: is the first element a key followed by `:`?
-    fn looks_like_map(&self) -> bool {
-        let mut probe = Scanner {
-            chars: self.chars.clone(),
-            pos: self.pos + 1,
-            _text: self._text,
-        };
-        probe.skip_ws();
+    /// After `{`: is the first element a key followed by `:`? (Looks ahead and comes back.)
+    fn looks_like_map(&mut self) -> bool {
+        let start = self.pos;
+        self.pos += 1;
+        let answer = self.key_follows();
+        self.pos = start;
+        answer
+    }
+
+    fn key_follows(&mut self) -> bool {
+        self.skip_ws();
         // `{}` is an empty list here (the schema turns it into `{}` on objects); `{{...}, ...}` is
         // a list of maps: a key never starts with a brace.
-        if matches!(probe.peek(), Some('}' | '{')) {
+        if matches!(self.peek(), Some('}' | '{')) {
             return false;
         }
-        if probe.string(Context::MapKey).is_err() {
+        if self.string(Context::MapKey).is_err() {
             return false;
         }
-        probe.skip_ws();
-        probe.peek() == Some(':')
+        self.skip_ws();
+        self.peek() == Some(':')
     }
 
     fn map(&mut self) -> Result<Value, GrammarError> {
+        self.enter()?;
+        let v = self.map_entries();
+        self.depth -= 1;
+        v
+    }
+
+    fn map_entries(&mut self) -> Result<Value, GrammarError> {
         let mut map = Map::new();
         self.eat('{');
         loop {

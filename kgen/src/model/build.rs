@@ -193,6 +193,15 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
                 "group `{group}` must contain a dot (the API server requires a domain for custom resources)"
             )));
         }
+        if let Some(m) = doc.markers.iter().find(|m| m.id() == Id::GroupGoName) {
+            let name = m.str("").unwrap_or_default();
+            if !is_go_name(name) {
+                diags.push(
+                    m.error(format!("+groupGoName `{name}` is not an identifier"))
+                        .with_help("it names the group in generated clients: a letter, then letters, digits or `_` (e.g. +groupGoName=Example)"),
+                );
+            }
+        }
         gvs.push(GroupVersion {
             default_optional: doc.markers.iter().any(|m| m.id() == Id::KubebuilderOptional),
             group,
@@ -363,6 +372,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             }
         }
     }
+    super::depth::limit(&mut types, &kinds, diags);
     Api {
         group_versions: gvs,
         types,
@@ -546,6 +556,11 @@ fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A `+groupGoName`: an ASCII identifier starting with a letter (Go's and Rust's rules agree there).
+fn is_go_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// RFC 1123 subdomain.

@@ -8,6 +8,9 @@ use crate::markers::defs::genclient::VERBS;
 use crate::markers::registry::closest;
 use std::collections::BTreeSet;
 
+/// Methods of a generated client that are not verbs (verbs are checked by name).
+const GENERATED_METHODS: &[&str] = &["new", "get_opt", "patch_status"];
+
 /// An extra client method from `+genclient:method`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Method {
@@ -148,10 +151,38 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
             input: m.str("input").map(String::from),
             result: m.str("result").map(String::from),
         };
+        let snake = crate::codegen::client::to_snake(&method.name);
         if !method.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             || !method.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             diags.push(m.error(format!("+genclient:method name `{}` is not an identifier", method.name)));
+        } else if crate::codegen::ident(&snake).is_none() {
+            // Keywords become raw identifiers (`Type` → `r#type`); these four cannot.
+            diags.push(
+                m.error(format!(
+                    "+genclient:method {} would be the Rust method `{snake}`, which no identifier can name",
+                    method.name
+                ))
+                .with_help("choose another method name"),
+            );
+        } else if GENERATED_METHODS.contains(&snake.as_str())
+            || VERBS.iter().any(|v| crate::codegen::client::to_snake(v) == snake)
+        {
+            diags.push(
+                m.error(format!(
+                    "+genclient:method {} would be the Rust method `{snake}`, which the client already has",
+                    method.name
+                ))
+                .with_help("choose another method name"),
+            );
+        } else if let Some(x) = methods
+            .iter()
+            .find(|x| x.name != method.name && crate::codegen::client::to_snake(&x.name) == snake)
+        {
+            diags.push(m.error(format!(
+                "+genclient:method {} would be the Rust method `{snake}`, as +genclient:method {} is",
+                method.name, x.name
+            )));
         }
         if method.input.is_some() && !matches!(method.verb.as_str(), "create" | "update" | "apply") {
             diags.push(m.error(format!(

@@ -4,12 +4,15 @@
 mod build;
 pub mod client;
 mod consts;
+mod depth;
 mod known;
 mod resolve;
 pub mod serde_attrs;
 
 pub use build::build;
+pub use depth::MAX_SCHEMA_DEPTH;
 pub use known::Known;
+pub use resolve::MAX_TYPE_NESTING;
 
 use crate::diag::Location;
 use crate::markers::Marker;

@@ -3,7 +3,7 @@
 
 use super::{IntFormat, Known, TypeId, TypeRef};
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use syn::spanned::Spanned;
@@ -55,6 +55,21 @@ impl Scope {
     }
 }
 
+/// How deeply a written type may nest (`Option<Vec<...>>`): far beyond any real API type, and
+/// what keeps the resolver (and every stage after it) off the end of the stack.
+pub const MAX_TYPE_NESTING: usize = 64;
+
+/// How many `use` and re-export steps one name may take.
+const MAX_USE_STEPS: usize = 64;
+
+/// The state of one name lookup: the re-exported paths already followed. Glob re-exports may refer
+/// to each other (`mod a { pub use super::b::*; } mod b { pub use super::a::*; }` compiles), so
+/// a path is followed once per lookup; with [`MAX_USE_STEPS`] this bounds both time and recursion.
+#[derive(Default)]
+struct Search {
+    followed: HashSet<Vec<String>>,
+}
+
 /// Where an expanded path points.
 enum Target {
     /// A module path in the input plus a type name.
@@ -80,14 +95,35 @@ pub struct Resolver<'a> {
 impl Resolver<'_> {
     /// Resolves `ty` written in `module` of `file`; problems are reported and give [`TypeRef::Error`].
     pub fn resolve(&self, ty: &syn::Type, module: &[String], file: &Arc<PathBuf>, diags: &mut Diagnostics) -> TypeRef {
+        self.resolve_at(ty, module, file, diags, 0)
+    }
+
+    /// [`Resolver::resolve`] of a type nested `depth` levels inside the written one.
+    fn resolve_at(
+        &self,
+        ty: &syn::Type,
+        module: &[String],
+        file: &Arc<PathBuf>,
+        diags: &mut Diagnostics,
+        depth: usize,
+    ) -> TypeRef {
         let loc = crate::diag::span_location(file, ty.span());
+        if depth >= MAX_TYPE_NESTING {
+            return err_help(
+                diags,
+                loc,
+                format!("type nested more than {MAX_TYPE_NESTING} levels deep"),
+                "no CRD schema needs this; name the inner types (a struct or a type alias)",
+            );
+        }
+        let inner = |t: &syn::Type, diags: &mut Diagnostics| self.resolve_at(t, module, file, diags, depth + 1);
         match ty {
-            syn::Type::Paren(p) => self.resolve(&p.elem, module, file, diags),
-            syn::Type::Group(g) => self.resolve(&g.elem, module, file, diags),
-            syn::Type::Reference(r) => self.resolve(&r.elem, module, file, diags),
-            syn::Type::Array(a) => TypeRef::List(Box::new(self.resolve(&a.elem, module, file, diags))),
-            syn::Type::Slice(s) => TypeRef::List(Box::new(self.resolve(&s.elem, module, file, diags))),
-            syn::Type::Path(p) if p.qself.is_none() => self.resolve_path(&p.path, module, file, loc, diags),
+            syn::Type::Paren(p) => inner(&p.elem, diags),
+            syn::Type::Group(g) => inner(&g.elem, diags),
+            syn::Type::Reference(r) => inner(&r.elem, diags),
+            syn::Type::Array(a) => TypeRef::List(Box::new(inner(&a.elem, diags))),
+            syn::Type::Slice(s) => TypeRef::List(Box::new(inner(&s.elem, diags))),
+            syn::Type::Path(p) if p.qself.is_none() => self.resolve_path(&p.path, module, file, loc, diags, depth),
             syn::Type::Tuple(t) if t.elems.is_empty() => err(diags, loc, "the unit type `()` has no schema".into()),
             other => err(
                 diags,
@@ -107,9 +143,12 @@ impl Resolver<'_> {
         file: &Arc<PathBuf>,
         loc: Location,
         diags: &mut Diagnostics,
+        depth: usize,
     ) -> TypeRef {
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let last = path.segments.last().expect("paths have a segment");
+        let Some(last) = path.segments.last() else {
+            return err(diags, loc, "empty type path".into());
+        };
         let args: Vec<&syn::Type> = match &last.arguments {
             syn::PathArguments::AngleBracketed(a) => a
                 .args
@@ -122,16 +161,19 @@ impl Resolver<'_> {
             _ => Vec::new(),
         };
         let written = quote::quote!(#path).to_string().replace(' ', "");
-        let target = match self.lookup(&segs, module, 0) {
+        let target = match self.lookup(&segs, module, 0, &mut Search::default()) {
             Some(t) => t,
             None => {
                 // A name not defined in the input: std's prelude and well-known types by name.
                 Target::External(segs.clone())
             }
         };
-        match target {
-            Target::Local(p) | Target::Crate(p) if self.find_local(&p).is_some() => {
-                let id = self.find_local(&p).expect("checked");
+        let found = match &target {
+            Target::Local(p) | Target::Crate(p) => self.find_local(p, 0, &mut Search::default()),
+            Target::External(_) => None,
+        };
+        match (target, found) {
+            (Target::Local(_) | Target::Crate(_), Some(id)) => {
                 if let Some(n) = self.generic.get(&id) {
                     return err(
                         diags,
@@ -146,7 +188,7 @@ impl Resolver<'_> {
                 }
                 TypeRef::Named(id)
             }
-            Target::Local(p) | Target::Crate(p) => err(
+            (Target::Local(p) | Target::Crate(p), None) => err(
                 diags,
                 loc,
                 format!(
@@ -155,13 +197,13 @@ impl Resolver<'_> {
                     p.join("::")
                 ),
             ),
-            Target::External(p) => self.external(&p, &args, &written, module, file, loc, diags),
+            (Target::External(p), _) => self.external(&p, &args, &written, module, file, loc, diags, depth),
         }
     }
 
     /// Expands a written path into a target, following `use` declarations.
-    fn lookup(&self, segs: &[String], module: &[String], depth: usize) -> Option<Target> {
-        if depth > 16 || segs.is_empty() {
+    fn lookup(&self, segs: &[String], module: &[String], depth: usize, search: &mut Search) -> Option<Target> {
+        if depth > MAX_USE_STEPS || segs.is_empty() {
             return None;
         }
         let first = segs[0].as_str();
@@ -186,14 +228,17 @@ impl Resolver<'_> {
                 return Some(Target::Local(segs_in(module, first)));
             }
             if let Some(p) = scope.and_then(|s| s.uses.get(first)) {
-                return self.lookup(p, module, depth + 1);
+                return self.lookup(p, module, depth + 1, search);
             }
             for g in scope.map(|s| s.globs.as_slice()).unwrap_or(&[]) {
                 let mut full = g.clone();
                 full.push(first.to_string());
-                match self.lookup(&full, module, depth + 1) {
-                    Some(Target::Local(p)) | Some(Target::Crate(p)) if self.find_local(&p).is_some() => {
-                        return Some(Target::Local(self.local_path(&p)));
+                match self.lookup(&full, module, depth + 1, search) {
+                    Some(Target::Local(p)) | Some(Target::Crate(p)) => {
+                        // The canonical path of the type found (a `crate::` path matches by suffix).
+                        if let Some((m, n)) = self.find_module(&p, depth + 1, search) {
+                            return Some(Target::Local(segs_in(&m, &n)));
+                        }
                     }
                     Some(Target::External(p)) if Known::from_path(&p).is_some() => {
                         return Some(Target::External(p));
@@ -205,7 +250,7 @@ impl Resolver<'_> {
         }
         if let Some(p) = scope.and_then(|s| s.uses.get(first)) {
             let full = [p.as_slice(), &segs[1..]].concat();
-            return self.lookup(&full, module, depth + 1);
+            return self.lookup(&full, module, depth + 1, search);
         }
         let child = [module, &segs[..1]].concat();
         if self.modules.contains(&child) {
@@ -223,50 +268,44 @@ impl Resolver<'_> {
 
     /// The type that `name` means inside `module` (its own types, `use`s and globs), if any.
     pub fn find_in_module(&self, module: &[String], name: &str) -> Option<TypeId> {
-        match self.lookup(&[name.to_string()], module, 0)? {
-            Target::Local(p) | Target::Crate(p) => self.find_local(&p),
+        match self.lookup(&[name.to_string()], module, 0, &mut Search::default())? {
+            Target::Local(p) | Target::Crate(p) => self.find_local(&p, 0, &mut Search::default()),
             Target::External(_) => None,
         }
     }
 
-    /// The canonical local path of a found type (for `crate::` paths matched by suffix).
-    fn local_path(&self, p: &[String]) -> Vec<String> {
-        match self.find_local(p) {
-            Some(_) => {
-                let (m, n) = self.find_module(p).expect("found");
-                segs_in(&m, &n)
-            }
-            None => p.to_vec(),
-        }
-    }
-
-    fn find_local(&self, p: &[String]) -> Option<TypeId> {
-        let (m, n) = self.find_module(p)?;
+    fn find_local(&self, p: &[String], depth: usize, search: &mut Search) -> Option<TypeId> {
+        let (m, n) = self.find_module(p, depth, search)?;
         self.index.get(&(m, n)).copied()
     }
 
     /// Finds `module::Name`, allowing the module part to match an input module by suffix
-    /// (the input root may sit anywhere inside the crate).
-    fn find_module(&self, p: &[String]) -> Option<(Vec<String>, String)> {
+    /// (the input root may sit anywhere inside the crate). Whatever it returns is in the index.
+    fn find_module(&self, p: &[String], depth: usize, search: &mut Search) -> Option<(Vec<String>, String)> {
         let (name, module) = p.split_last()?;
         let exact = (module.to_vec(), name.clone());
         if self.index.contains_key(&exact) {
             return Some(exact);
         }
+        // A path already followed in this lookup either failed or is being followed further up
+        // (a cycle of re-exports): nothing new to find through it.
+        if depth > MAX_USE_STEPS || !search.followed.insert(p.to_vec()) {
+            return None;
+        }
         // A re-export: `pub use types::*;` or `pub use types::Foo;` in that module.
         if let Some(scope) = self.scopes.get(module) {
             if let Some(target) = scope.uses.get(name)
-                && let Some(Target::Local(q)) | Some(Target::Crate(q)) = self.lookup(target, module, 1)
+                && let Some(Target::Local(q)) | Some(Target::Crate(q)) = self.lookup(target, module, depth + 1, search)
                 && q != p
             {
-                return self.find_module(&q);
+                return self.find_module(&q, depth + 1, search);
             }
             for g in &scope.globs {
                 let mut full = g.clone();
                 full.push(name.clone());
-                if let Some(Target::Local(q)) | Some(Target::Crate(q)) = self.lookup(&full, module, 1)
+                if let Some(Target::Local(q)) | Some(Target::Crate(q)) = self.lookup(&full, module, depth + 1, search)
                     && q != p
-                    && let Some(found) = self.find_module(&q)
+                    && let Some(found) = self.find_module(&q, depth + 1, search)
                 {
                     return Some(found);
                 }
@@ -289,6 +328,7 @@ impl Resolver<'_> {
         file: &Arc<PathBuf>,
         loc: Location,
         diags: &mut Diagnostics,
+        depth: usize,
     ) -> TypeRef {
         if let Some(k) = Known::from_path(p) {
             return TypeRef::Known(k);
@@ -317,7 +357,7 @@ impl Resolver<'_> {
         }
         let arg = |i: usize, diags: &mut Diagnostics| -> TypeRef {
             match args.get(i) {
-                Some(t) => self.resolve(t, module, file, diags),
+                Some(t) => self.resolve_at(t, module, file, diags, depth + 1),
                 None => TypeRef::Error,
             }
         };

@@ -100,6 +100,10 @@ pub struct RbacOutput {
 /// marker's `file:line:col`. On any error nothing is returned but the full, sorted list of
 /// diagnostics, so callers write no file.
 pub fn generate_rbac(opts: &RbacOptions) -> Result<RbacOutput, Failed> {
+    source::with_stack(|| rbac(opts))
+}
+
+fn rbac(opts: &RbacOptions) -> Result<RbacOutput, Failed> {
     let mut diags = Diagnostics::new();
     if let Err(problem) = rules::check_role_name(&opts.role_name) {
         diags.error(None, format!("--role-name `{}`: {problem}", opts.role_name));

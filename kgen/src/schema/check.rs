@@ -761,17 +761,35 @@ impl Checker<'_> {
                 format!("multipleOf must be greater than 0, but is {m}"),
             );
         }
-        // The API server compiles patterns with Go's RE2; the `regex` crate is close to it (both lack
-        // look-around and back-references). A few rare constructs differ (RE2's `\Q...\E` and `\C`,
-        // for one), so such a pattern may be reported here although the API server would take it.
-        if let Some(p) = &s.pattern
-            && let Err(e) = validate::compile_pattern(p)
-        {
-            self.error(
-                s.location_of("pattern"),
-                path,
-                format!("pattern {p:?} is not a valid regular expression: {e}"),
-            );
+        // The API server compiles patterns with Go's `regexp` (RE2 syntax), not Rust's `regex`:
+        // `go_regex` parses them with Go's rules, so what Go rejects (counts above 1000, `(?x)`, `\u`,
+        // `\p{greek}`, look-around, ...) is an error in the API server's wording, and what Go reads
+        // otherwise than Rust (`[a-z&&[^aeiou]]`, `\<`, `\b{start}`, `a{,5}`) is a warning. kgen then
+        // evaluates defaults and examples with Go's meaning (`validate::compile_pattern`).
+        if let Some(p) = &s.pattern {
+            let loc = s.location_of("pattern");
+            match kgen_schema::go_regex::check(p) {
+                Err(e) => self.error_help(
+                    loc,
+                    path,
+                    format!("pattern: Invalid value: {p:?}: must be a valid regular expression, but isn't: {e}"),
+                    format!(
+                        "the API server compiles patterns with Go's regexp (RE2), not Rust's: {}",
+                        e.help()
+                    ),
+                ),
+                Ok(warnings) => {
+                    for w in warnings {
+                        self.diags.push(
+                            Diagnostic::warning(loc.clone(), format!("{}: pattern {p:?}: {w}", shown(path)))
+                                .with_help(w.help()),
+                        );
+                    }
+                    if let Err(e) = validate::compile_pattern(p) {
+                        self.error(loc, path, format!("pattern {p:?}: {e}"));
+                    }
+                }
+            }
         }
         if let Some(f) = &s.format
             && !KNOWN_FORMATS.contains(&f.as_str())
@@ -2172,7 +2190,10 @@ mod tests {
             ..Schema::typed("string")
         };
         s.keyword_origins.insert("pattern", loc(7));
-        let d = one_error(&root(s), "spec: pattern \"([a-z]\" is not a valid regular expression");
+        let d = one_error(
+            &root(s),
+            "spec: pattern: Invalid value: \"([a-z]\": must be a valid regular expression, but isn't: error parsing regexp: missing closing ): `([a-z]`",
+        );
         assert_eq!(d.location, Some(loc(7)));
     }
 

@@ -43,30 +43,11 @@ pub struct Compiled {
     pub message_cost: Option<u64>,
 }
 
-/// The stack the CEL parser runs on: it recurses deeply on some malformed input (a few dozen
-/// unbalanced brackets exhaust a 2 MiB test thread in a debug build). Only touched pages are
-/// committed, so a large reservation costs nothing.
-const PARSER_STACK: usize = 256 * 1024 * 1024;
-
-/// Runs `f` on a thread with [`PARSER_STACK`] (inline if no thread can be started).
+/// Runs `f` where the CEL parser has room: it recurses deeply on some malformed input (a few dozen
+/// unbalanced brackets exhaust a 2 MiB test thread in a debug build). Inside the pipeline this is
+/// the pipeline's own large stack; called alone, a thread with one.
 pub fn with_parser_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    // The job sits in a shared slot so that it is still here if the thread cannot be started.
-    let slot = std::sync::Mutex::new(Some(f));
-    let take = || slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let ran = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(PARSER_STACK)
-            .spawn_scoped(scope, || take().map(|job| job()))
-            .ok()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-    });
-    match ran.flatten() {
-        Some(v) => v,
-        None => match take() {
-            Some(job) => job(),
-            None => unreachable!("a job that did not run on the thread is still in the slot"),
-        },
-    }
+    crate::source::with_stack(f)
 }
 
 /// Compiles `rule` at `site`.
@@ -122,7 +103,11 @@ fn one(src: &str, env: &checker::Env, root: &decl::Decl, want: Ty, wrong: &str, 
         .enable_optional_syntax(true)
         .parse_with_source_info(src)
         .ok()?; // parse errors are reported by the structural checker already
-    let (ty, checked) = checker::check(&expr, env);
+    let (ty, mut checked) = checker::check(&expr, env);
+    // The API server validates regex literals at compile time (cel.ValidateRegexLiterals, 1.29+).
+    if env.minor >= REGEX_LITERALS {
+        regex_literals(&expr, &mut checked.errors);
+    }
     if !checked.errors.is_empty() {
         let lines: Vec<String> = checked
             .errors
@@ -144,6 +129,50 @@ fn one(src: &str, env: &checker::Env, root: &decl::Decl, want: Ty, wrong: &str, 
         return None;
     }
     Some(cost::estimate(&expr, &checked, root).max)
+}
+
+/// The minor from which new rules get the regex-literal validator.
+const REGEX_LITERALS: u32 = 29;
+
+/// Patterns given as literals to `matches`, `find` and `findAll` must compile in Go's dialect.
+fn regex_literals(e: &::cel::IdedExpr, errors: &mut Vec<(u64, bool, String)>) {
+    use ::cel::common::ast::{EntryExpr, Expr, LiteralValue};
+    match &e.expr {
+        Expr::Call(call) => {
+            if matches!(call.func_name.as_str(), "matches" | "find" | "findAll") {
+                // Receiver style: the pattern is the first argument; global `matches(s, p)`: the second.
+                let pattern = if call.target.is_some() {
+                    call.args.first()
+                } else {
+                    call.args.get(1)
+                };
+                if let Some(p) = pattern
+                    && let Expr::Literal(LiteralValue::String(text)) = &p.expr
+                    && let Err(err) = kgen_schema::go_regex::check(text)
+                {
+                    errors.push((p.id, false, format!("invalid {} argument: {err}", call.func_name)));
+                }
+            }
+            call.target.iter().for_each(|t| regex_literals(t, errors));
+            call.args.iter().for_each(|a| regex_literals(a, errors));
+        }
+        Expr::Select(s) => regex_literals(&s.operand, errors),
+        Expr::List(l) => l.elements.iter().for_each(|x| regex_literals(x, errors)),
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    regex_literals(&me.key, errors);
+                    regex_literals(&me.value, errors);
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            for x in [&c.iter_range, &c.accu_init, &c.loop_cond, &c.loop_step, &c.result] {
+                regex_literals(x, errors);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// 1-based line and column of a byte offset, counting columns in characters as cel-go does.

@@ -291,3 +291,19 @@ fn malformed_rules_do_not_exhaust_the_stack() {
     // It does not parse; the structural checker reports that, compile reports nothing more.
     assert!(c.errors.is_empty() && c.rule_cost.is_none(), "{c:?}");
 }
+
+#[test]
+fn regex_literals_are_checked_in_gos_dialect() {
+    let bad = errors("self.name.matches('a{1001}')");
+    assert!(
+        bad[0].contains("invalid matches argument: error parsing regexp: invalid repeat count"),
+        "{bad:?}"
+    );
+    assert!(errors("self.name.matches('^[a-z]+$')").is_empty());
+    // Before the validator (new rules of a 1.29 server get the 1.28 environment) it is not checked.
+    assert!(
+        compile_at("self.name.matches('a{1001}')", &spec(), 28)
+            .errors
+            .is_empty()
+    );
+}
