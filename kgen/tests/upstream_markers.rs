@@ -430,3 +430,24 @@ fn kubebuilder_skip_on_a_module_skips_its_kinds() {
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     assert_eq!(out.clients.len(), 1);
 }
+
+#[test]
+fn integers_wider_than_int64_are_errors() {
+    let dir = tree(&[
+        ("mod.rs", "pub mod v1;\n"),
+        (
+            "v1/mod.rs",
+            "//! +groupName=example.com\n//! +versionName=v1\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             pub struct Thing { pub metadata: ObjectMeta, pub spec: Spec }\npub struct Spec { pub big: u128, pub fine: Option<std::num::NonZeroU8> }\n",
+        ),
+    ]);
+    let err = kgen_build::generate_crds(&CrdOptions::new([dir.path()]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`u128` does not fit a Kubernetes integer (int64 at most)"),
+        "{err}"
+    );
+    // NonZeroU8 is fine: only the u128 is an error.
+    assert!(err.contains("1 error found"), "{err}");
+}

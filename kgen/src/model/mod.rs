@@ -251,6 +251,9 @@ pub enum TypeRef {
         unsigned: bool,
         /// `NonZero*`: `minimum: 1`.
         nonzero: bool,
+        /// The Rust type's range when it is narrower than its format's (`u8`: 0 to 255), written
+        /// as `minimum`/`maximum` so the API server refuses what the Rust client could not read.
+        range: Option<(i64, i64)>,
     },
     /// `f32` (float) or `f64` (double).
     Number {

@@ -379,16 +379,31 @@ impl Resolver<'_> {
                 format: IntFormat::Int32,
                 unsigned: last.starts_with('u'),
                 nonzero: false,
+                range: narrow_range(last),
             },
-            "i64" | "u32" | "u64" | "isize" | "usize" | "i128" | "u128" => TypeRef::Integer {
+            "i64" | "u32" | "u64" | "isize" | "usize" => TypeRef::Integer {
                 format: IntFormat::Int64,
                 unsigned: last.starts_with('u'),
                 nonzero: false,
+                range: None,
+            },
+            "i128" | "u128" => err_help(
+                diags,
+                loc,
+                format!("`{written}` does not fit a Kubernetes integer (int64 at most)"),
+                "use i64 or u64, or a String holding the number",
+            ),
+            "NonZeroU8" | "NonZeroU16" => TypeRef::Integer {
+                format: IntFormat::Int32,
+                unsigned: true,
+                nonzero: true,
+                range: narrow_range(&last.trim_start_matches("NonZero").to_ascii_lowercase()),
             },
             "NonZeroU32" | "NonZeroU64" | "NonZeroUsize" => TypeRef::Integer {
                 format: IntFormat::Int64,
                 unsigned: true,
                 nonzero: true,
+                range: None,
             },
             "f32" => TypeRef::Number { double: false },
             "f64" => TypeRef::Number { double: true },
@@ -442,6 +457,17 @@ fn segs_in(module: &[String], name: &str) -> Vec<String> {
 fn err(diags: &mut Diagnostics, loc: Location, message: String) -> TypeRef {
     diags.push(Diagnostic::error(loc, message));
     TypeRef::Error
+}
+
+/// The range of an integer type narrower than int32 (`i8`, `u8`, `i16`, `u16`).
+fn narrow_range(ty: &str) -> Option<(i64, i64)> {
+    Some(match ty {
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "u8" => (0, u8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        _ => return None,
+    })
 }
 
 fn err_help(diags: &mut Diagnostics, loc: Location, message: String, help: &str) -> TypeRef {

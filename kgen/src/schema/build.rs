@@ -178,12 +178,17 @@ impl<'a> SchemaBuilder<'a> {
                 format,
                 unsigned,
                 nonzero,
+                range,
             } => {
                 let mut s = Schema::typed("integer");
                 s.format = Some(match format {
                     IntFormat::Int32 => "int32".into(),
                     IntFormat::Int64 => "int64".into(),
                 });
+                if let Some((min, max)) = range {
+                    s.minimum = Some((*min).into());
+                    s.maximum = Some((*max).into());
+                }
                 if *nonzero {
                     s.minimum = Some(1.into());
                 } else if *unsigned {
