@@ -21,6 +21,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cel")]
+pub mod cel_value;
 pub mod go_regex;
 mod location;
 pub mod types;

@@ -136,3 +136,23 @@ fn libraries_follow_the_target_kubernetes_version() {
     let err = run(&src, "1.30").unwrap_err();
     assert!(err.contains("it needs 1.31 or later"), "{err}");
 }
+
+#[test]
+fn a_default_must_pass_the_rules_of_its_node() {
+    let src = api(r#"    /// +kubebuilder:default={min: 9, max: 5}
+    pub range: Option<Range>,"#)
+        + r#"
+/// +kubebuilder:validation:XValidation:rule="self.min <= self.max",message="min must not exceed max"
+pub struct Range {
+    pub min: i32,
+    pub max: i32,
+}
+"#;
+    let err = run(&src, "1.37").unwrap_err();
+    assert!(
+        err.contains("invalid default {\"max\":5,\"min\":9}: min must not exceed max"),
+        "{err}"
+    );
+    let fixed = src.replace("{min: 9, max: 5}", "{min: 1, max: 5}");
+    run(&fixed, "1.37").unwrap_or_else(|e| panic!("{e}"));
+}

@@ -828,6 +828,16 @@ impl Checker<'_> {
 
     /// A `default` or `example` must pass the node's own schema and have no unknown fields.
     fn value_against_schema(&mut self, s: &Schema, v: &Value, keyword: &str, path: &str) {
+        if keyword == "default" {
+            for failed in super::cel::defaults::failing_rules(s, v) {
+                self.error_help(
+                    s.location_of(keyword),
+                    path,
+                    format!("invalid default {}: {failed}", show(v)),
+                    "the API server runs the node's x-kubernetes-validations on each default; fix the default or the rule",
+                );
+            }
+        }
         for e in validate::validate_value(s, v) {
             self.error(
                 s.location_of(keyword),

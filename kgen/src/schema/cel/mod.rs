@@ -8,6 +8,7 @@
 pub mod checker;
 pub mod cost;
 pub mod decl;
+pub mod defaults;
 pub mod library;
 pub mod types;
 
