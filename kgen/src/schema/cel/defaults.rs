@@ -3,7 +3,7 @@
 //! the CRD when one is false (a default that fails would break every object that omits the field).
 
 use crate::schema::Schema;
-use cel::{Context, Env, Program};
+use cel::{Context, Env};
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
 
