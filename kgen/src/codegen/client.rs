@@ -20,7 +20,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
         methods.push(quote! {
             /// Creates the object.
             pub async fn create(&self, obj: &#ty, params: &::kube::api::PostParams) -> #result<#ty> {
-                self.api.create(params, obj).await
+                ::kgen_runtime::client::create(&self.api, params, obj).await
             }
         });
     }
@@ -29,7 +29,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
             /// Replaces the object (optimistic concurrency on `metadata.resourceVersion`).
             pub async fn update(&self, obj: &#ty, params: &::kube::api::PostParams) -> #result<#ty> {
                 let name = ::kgen_runtime::client::object_name(obj)?;
-                self.api.replace(&name, params, obj).await
+                ::kgen_runtime::client::replace(&self.api, &name, params, obj).await
             }
         });
     }
@@ -38,7 +38,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
             /// Replaces the object's status through the status subresource.
             pub async fn update_status(&self, obj: &#ty, params: &::kube::api::PostParams) -> #result<#ty> {
                 let name = ::kgen_runtime::client::object_name(obj)?;
-                self.api.replace_status(&name, params, obj).await
+                ::kgen_runtime::client::replace_status(&self.api, &name, params, obj).await
             }
         });
     }
@@ -128,9 +128,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
         methods.push(quote! {
             /// Server-side apply of `obj` as `field_manager` (`force` takes over conflicting fields).
             pub async fn apply(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
-                let name = ::kgen_runtime::client::object_name(obj)?;
-                let params = ::kgen_runtime::client::apply_params(field_manager, force);
-                self.api.patch(&name, &params, &::kube::api::Patch::Apply(obj)).await
+                ::kgen_runtime::client::apply(&self.api, obj, field_manager, force, false).await
             }
         });
     }
@@ -138,9 +136,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
         methods.push(quote! {
             /// Server-side apply of `obj`'s status as `field_manager`.
             pub async fn apply_status(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
-                let name = ::kgen_runtime::client::object_name(obj)?;
-                let params = ::kgen_runtime::client::apply_params(field_manager, force);
-                self.api.patch_status(&name, &params, &::kube::api::Patch::Apply(obj)).await
+                ::kgen_runtime::client::apply(&self.api, obj, field_manager, force, true).await
             }
         });
     }

@@ -185,7 +185,7 @@ fn serialize_impl(
                     f.location.clone(),
                     format!("kgen cannot generate Serialize for kind {kind}: field `{}` uses flatten or a custom serializer", f.rust_name),
                 )
-                .with_help("derive Serialize on the kind yourself; kgen's client still adds apiVersion and kind"),
+                .with_help("derive Serialize on the kind yourself; kgen's typed clients add apiVersion and kind to every write"),
             );
             continue;
         }

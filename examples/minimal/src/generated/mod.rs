@@ -125,7 +125,7 @@ pub mod minimal_v1 {
             obj: &crate::api::v1::Widget,
             params: &::kube::api::PostParams,
         ) -> ::kube::Result<crate::api::v1::Widget> {
-            self.api.create(params, obj).await
+            ::kgen_runtime::client::create(&self.api, params, obj).await
         }
         /// Replaces the object (optimistic concurrency on `metadata.resourceVersion`).
         pub async fn update(
@@ -134,7 +134,7 @@ pub mod minimal_v1 {
             params: &::kube::api::PostParams,
         ) -> ::kube::Result<crate::api::v1::Widget> {
             let name = ::kgen_runtime::client::object_name(obj)?;
-            self.api.replace(&name, params, obj).await
+            ::kgen_runtime::client::replace(&self.api, &name, params, obj).await
         }
         /// Replaces the object's status through the status subresource.
         pub async fn update_status(
@@ -143,7 +143,7 @@ pub mod minimal_v1 {
             params: &::kube::api::PostParams,
         ) -> ::kube::Result<crate::api::v1::Widget> {
             let name = ::kgen_runtime::client::object_name(obj)?;
-            self.api.replace_status(&name, params, obj).await
+            ::kgen_runtime::client::replace_status(&self.api, &name, params, obj).await
         }
         /// Deletes the object; `Left` while finalizers keep it, `Right` once gone.
         pub async fn delete(
@@ -226,9 +226,8 @@ pub mod minimal_v1 {
             field_manager: &str,
             force: bool,
         ) -> ::kube::Result<crate::api::v1::Widget> {
-            let name = ::kgen_runtime::client::object_name(obj)?;
-            let params = ::kgen_runtime::client::apply_params(field_manager, force);
-            self.api.patch(&name, &params, &::kube::api::Patch::Apply(obj)).await
+            ::kgen_runtime::client::apply(&self.api, obj, field_manager, force, false)
+                .await
         }
         /// Server-side apply of `obj`'s status as `field_manager`.
         pub async fn apply_status(
@@ -237,9 +236,8 @@ pub mod minimal_v1 {
             field_manager: &str,
             force: bool,
         ) -> ::kube::Result<crate::api::v1::Widget> {
-            let name = ::kgen_runtime::client::object_name(obj)?;
-            let params = ::kgen_runtime::client::apply_params(field_manager, force);
-            self.api.patch_status(&name, &params, &::kube::api::Patch::Apply(obj)).await
+            ::kgen_runtime::client::apply(&self.api, obj, field_manager, force, true)
+                .await
         }
     }
     /// Informers of this group-version, sharing the factory's watches.
