@@ -193,3 +193,37 @@ fn builder_writes_the_same_code_formatted_or_not() {
     let reformat = |code: &str| prettyplease::unparse(&syn::parse_file(code).unwrap());
     assert_eq!(reformat(&plain), reformat(&formatted));
 }
+
+#[test]
+fn groups_sharing_a_first_label_need_distinct_module_names() {
+    let module = |group: &str, go_name: &str| {
+        format!(
+            "//! +groupName={group}\n//! +versionName=v1\n{go_name}\nuse k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             /// +genclient\n#[derive(Clone, Debug, serde::Deserialize)]\npub struct Cart {{ pub metadata: ObjectMeta, pub spec: Spec }}\n\
+             #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\npub struct Spec {{ pub items: i32 }}\n"
+        )
+    };
+    let write = |org_go_name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mod.rs"), "pub mod org;\npub mod com;\n").unwrap();
+        std::fs::write(dir.path().join("org.rs"), module("shop.example.org", org_go_name)).unwrap();
+        std::fs::write(dir.path().join("com.rs"), module("shop.example.com", "")).unwrap();
+        dir
+    };
+    let dir = write("");
+    let err = kgen_build::generate_rust(&CrdOptions::new([dir.path()]), &CodegenOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("groups shop.example.com and shop.example.org both get the generated module `shop_v1`"),
+        "{err}"
+    );
+    assert!(err.contains("+groupGoName"), "{err}");
+    let dir = write("//! +groupGoName=ShopOrg");
+    let (_, source) = kgen_build::generate_rust(&CrdOptions::new([dir.path()]), &CodegenOptions::default())
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert!(
+        source.contains("pub mod shop_v1") && source.contains("pub mod shoporg_v1"),
+        "{source}"
+    );
+}

@@ -151,18 +151,38 @@ pub fn generate(
     let mut by_gv: BTreeMap<String, Vec<(&KindInfo, &ClientSpec)>> = BTreeMap::new();
     // Module names already checked.
     let mut modules_seen = std::collections::BTreeSet::new();
+    // Module names come from the group's first DNS label: two groups must not share one.
+    let mut module_groups: BTreeMap<String, String> = BTreeMap::new();
     for spec in clients {
         let kind = &api.kinds[spec.kind];
         if let Some(k) = infos.iter().find(|k| std::ptr::eq(k.kind, kind)) {
             let module = gv_module_name(&k.group, &k.version, api, kind);
+            match module_groups.get(&module) {
+                Some(other) if other != &k.group => {
+                    let gv = api.gv(kind.gv);
+                    diags.push(
+                        crate::diag::Diagnostic::error(
+                            gv.location.clone(),
+                            format!(
+                                "groups {other} and {} both get the generated module `{module}` (modules are named after the group's first label)",
+                                k.group
+                            ),
+                        )
+                        .with_help("give one of them another name with +groupGoName=<Name> in its module doc comment"),
+                    );
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    module_groups.insert(module.clone(), k.group.clone());
+                }
+            }
             check_names(api, k, &module, &mut modules_seen, diags);
             by_gv.entry(module).or_default().push((k, spec));
         }
     }
     let mut accessors = Vec::new();
     let mut informer_accessors = Vec::new();
-    // One entry per CRD name: the kinds of several versions share one CRD.
-    let mut crd_types: BTreeMap<String, TokenStream> = BTreeMap::new();
     for (module, kinds) in &by_gv {
         let mod_ident = ident_or_placeholder(module);
         let mut resource_clients = Vec::new();
@@ -216,7 +236,6 @@ pub fn generate(
                 informer_items.push(item);
                 informer_getters.push(getter_tokens);
             }
-            crd_types.entry(format!("{}.{}", k.plural, k.group)).or_insert(ty);
         }
         let doc = format!(
             "Clients, listers and informers for {}/{}.",
@@ -269,7 +288,6 @@ pub fn generate(
         });
     }
     if !by_gv.is_empty() {
-        let crd_types = crd_types.values();
         items.extend(quote! {
             /// Typed clients for every group-version with `+genclient` kinds.
             #[derive(Clone)]
@@ -319,8 +337,19 @@ pub fn generate(
                 }
                 #(#informer_accessors)*
             }
-            /// Every CustomResourceDefinition of this API's `+genclient` kinds, one per CRD name,
-            /// sorted by name (kgen).
+        });
+    }
+    // Every kind's CRD (one per CRD name: the kinds of several versions share one), whether or not
+    // it has a typed client, so the fake knows all of them.
+    let mut all_crds: BTreeMap<String, TokenStream> = BTreeMap::new();
+    for k in &infos {
+        let ty = rust_path(&opts.crate_path, &api.ty(k.kind.type_id).rust_path);
+        all_crds.entry(format!("{}.{}", k.plural, k.group)).or_insert(ty);
+    }
+    if !all_crds.is_empty() {
+        let crd_types = all_crds.values();
+        items.extend(quote! {
+            /// Every CustomResourceDefinition of this API, one per CRD name, sorted by name (kgen).
             pub fn crds() -> ::std::vec::Vec<::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> {
                 ::std::vec::Vec::from([ #( #crd_types::crd() ),* ])
             }

@@ -365,8 +365,7 @@ impl SharedInformerFactory {
         minimal_v1::Informers::new(self.factory.clone())
     }
 }
-/// Every CustomResourceDefinition of this API's `+genclient` kinds, one per CRD name,
-/// sorted by name (kgen).
+/// Every CustomResourceDefinition of this API, one per CRD name, sorted by name (kgen).
 pub fn crds() -> ::std::vec::Vec<
     ::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 > {
