@@ -34,6 +34,17 @@ pub trait FromCrds: Sized {
 
 /// Crates the generated code names, so users need not depend on them directly.
 #[doc(hidden)]
+/// What the typed clients' `delete` and `delete_collection` return: `Left` with the object while
+/// finalizers (or foreground deletion) keep it, `Right` with the API server's `Status` once it is
+/// gone. Re-exported so that matching on it needs no dependency on `either`.
+///
+/// ```
+/// use kgen_runtime::Either;
+/// let gone: Either<(), &str> = Either::Right("Success");
+/// assert!(matches!(gone, Either::Right(_)));
+/// ```
+pub use either::Either;
+
 pub mod __private {
     pub use either;
     pub use futures;

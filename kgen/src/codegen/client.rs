@@ -49,7 +49,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
                 &self,
                 name: &str,
                 params: &::kube::api::DeleteParams,
-            ) -> #result<::kgen_runtime::__private::either::Either<#ty, ::kube::core::Status>> {
+            ) -> #result<::kgen_runtime::Either<#ty, ::kube::core::Status>> {
                 self.api.delete(name, params).await
             }
         });
@@ -61,7 +61,7 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
                 &self,
                 params: &::kube::api::DeleteParams,
                 list: &::kube::api::ListParams,
-            ) -> #result<::kgen_runtime::__private::either::Either<::kube::api::ObjectList<#ty>, ::kube::core::Status>> {
+            ) -> #result<::kgen_runtime::Either<::kube::api::ObjectList<#ty>, ::kube::core::Status>> {
                 self.api.delete_collection(params, list).await
             }
         });

@@ -151,10 +151,7 @@ pub mod minimal_v1 {
             name: &str,
             params: &::kube::api::DeleteParams,
         ) -> ::kube::Result<
-            ::kgen_runtime::__private::either::Either<
-                crate::api::v1::Widget,
-                ::kube::core::Status,
-            >,
+            ::kgen_runtime::Either<crate::api::v1::Widget, ::kube::core::Status>,
         > {
             self.api.delete(name, params).await
         }
@@ -164,7 +161,7 @@ pub mod minimal_v1 {
             params: &::kube::api::DeleteParams,
             list: &::kube::api::ListParams,
         ) -> ::kube::Result<
-            ::kgen_runtime::__private::either::Either<
+            ::kgen_runtime::Either<
                 ::kube::api::ObjectList<crate::api::v1::Widget>,
                 ::kube::core::Status,
             >,
