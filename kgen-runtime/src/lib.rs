@@ -32,8 +32,6 @@ pub trait FromCrds: Sized {
     fn from_crds(crds: Vec<CustomResourceDefinition>) -> Self;
 }
 
-/// Crates the generated code names, so users need not depend on them directly.
-#[doc(hidden)]
 /// What the typed clients' `delete` and `delete_collection` return: `Left` with the object while
 /// finalizers (or foreground deletion) keep it, `Right` with the API server's `Status` once it is
 /// gone. Re-exported so that matching on it needs no dependency on `either`.
@@ -45,6 +43,8 @@ pub trait FromCrds: Sized {
 /// ```
 pub use either::Either;
 
+/// Crates the generated code names, so users need not depend on them directly.
+#[doc(hidden)]
 pub mod __private {
     pub use either;
     pub use futures;
