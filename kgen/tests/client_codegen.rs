@@ -72,12 +72,12 @@ fn corpus_code_snapshot_and_verbs() {
     // +genclient:onlyVerbs=get,list,watch,create
     assert_eq!(
         methods_of(&file, "GadgetClient"),
-        set(&["new", "create", "get", "get_opt", "list", "watch"])
+        set(&["new", "api", "create", "get", "get_opt", "list", "watch"])
     );
     // +genclient:readonly
     assert_eq!(
         methods_of(&file, "WidgetClient"),
-        set(&["new", "get", "get_opt", "list", "watch"])
+        set(&["new", "api", "get", "get_opt", "list", "watch"])
     );
     // +genclient:skipVerbs=deleteCollection and a custom get on the scale subresource
     let fleet = methods_of(&file, "FleetClient");
@@ -150,6 +150,7 @@ fn kluster_code_is_deterministic_and_embeds_the_crd() {
         methods_of(&file, "KlusterClient"),
         set(&[
             "new",
+            "api",
             "create",
             "update",
             "update_status",
@@ -226,4 +227,15 @@ fn groups_sharing_a_first_label_need_distinct_module_names() {
         source.contains("pub mod shop_v1") && source.contains("pub mod shoporg_v1"),
         "{source}"
     );
+}
+
+#[test]
+fn clients_document_their_verbs_and_expose_their_api() {
+    let source = generated("tests/fixtures/corpus");
+    // Fleet has +genclient:skipVerbs=deleteCollection.
+    assert!(
+        source.contains("Not generated, so calling them does not compile: deleteCollection (left out by `+genclient:readonly`, `+genclient:onlyVerbs` or `+genclient:skipVerbs` on Fleet)"),
+        "the Fleet client's rustdoc names the missing verb"
+    );
+    assert!(source.contains("pub fn api(&self) -> &::kube::Api<"));
 }

@@ -111,3 +111,12 @@ async fn go_style_type_meta_and_list_types() {
         ["probes.gostyle.corpus.kgen.dev", "runners.gostyle.corpus.kgen.dev"]
     );
 }
+
+/// The typed client hands out its `kube::Api` for kube-runtime (Controller, finalizer, watcher).
+#[tokio::test]
+async fn typed_clients_expose_their_api() {
+    let fake: FakeApiServer = fake_api_server();
+    let fleets = Clientset::new(fake.client()).markers_v1().fleets();
+    let api: &kube::Api<Fleet> = fleets.api();
+    assert!(api.list(&ListParams::default()).await.unwrap().items.is_empty());
+}

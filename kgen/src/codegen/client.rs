@@ -170,10 +170,22 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
             methods.push(quote! { #[doc = #doc] #sig { #body } });
         }
     }
-    let doc = format!(
-        "Typed client for {kind} ({}/{}), with the verbs `+genclient` asks for.",
-        k.group, k.version
+    let verbs = crate::markers::defs::genclient::VERBS;
+    let has: Vec<&str> = verbs.iter().copied().filter(|v| spec.has(v)).collect();
+    let missing: Vec<&str> = verbs.iter().copied().filter(|v| !spec.has(v)).collect();
+    let mut doc = format!(
+        "Typed client for {kind} ({}/{}), with the verbs `+genclient` asks for.\n\nVerbs: {}.",
+        k.group,
+        k.version,
+        has.join(", ")
     );
+    if !missing.is_empty() {
+        doc.push_str(&format!(
+            " Not generated, so calling them does not compile: {} (left out by `+genclient:readonly`, \
+             `+genclient:onlyVerbs` or `+genclient:skipVerbs` on {kind}).",
+            missing.join(", ")
+        ));
+    }
     quote! {
         #[doc = #doc]
         #[derive(Clone)]
@@ -184,6 +196,10 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
             /// A client over a `kube::Api` (namespaced, all namespaces or cluster-scoped).
             pub fn new(api: ::kube::Api<#ty>) -> Self {
                 Self { api }
+            }
+            /// The `kube::Api` underneath, for kube-runtime's `Controller`, `finalizer` and the like.
+            pub fn api(&self) -> &::kube::Api<#ty> {
+                &self.api
             }
             #(#methods)*
         }

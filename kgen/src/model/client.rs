@@ -9,7 +9,7 @@ use crate::markers::registry::closest;
 use std::collections::BTreeSet;
 
 /// Methods of a generated client that are not verbs (verbs are checked by name).
-const GENERATED_METHODS: &[&str] = &["new", "get_opt", "patch_status"];
+const GENERATED_METHODS: &[&str] = &["new", "api", "get_opt", "patch_status"];
 
 /// An extra client method from `+genclient:method`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -109,7 +109,9 @@ pub mod minimal_v1 {
             WidgetClient::new(::kube::Api::all(self.client.clone()))
         }
     }
-    ///Typed client for Widget (minimal.kgen.dev/v1), with the verbs `+genclient` asks for.
+    /**Typed client for Widget (minimal.kgen.dev/v1), with the verbs `+genclient` asks for.
+
+Verbs: create, update, updateStatus, delete, deleteCollection, get, list, watch, patch, apply, applyStatus.*/
     #[derive(Clone)]
     pub struct WidgetClient {
         api: ::kube::Api<crate::api::v1::Widget>,
@@ -118,6 +120,10 @@ pub mod minimal_v1 {
         /// A client over a `kube::Api` (namespaced, all namespaces or cluster-scoped).
         pub fn new(api: ::kube::Api<crate::api::v1::Widget>) -> Self {
             Self { api }
+        }
+        /// The `kube::Api` underneath, for kube-runtime's `Controller`, `finalizer` and the like.
+        pub fn api(&self) -> &::kube::Api<crate::api::v1::Widget> {
+            &self.api
         }
         /// Creates the object.
         pub async fn create(
