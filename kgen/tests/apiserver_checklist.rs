@@ -157,6 +157,13 @@ fn rule_09_printer_columns() {
         api("example.com", &col("integer", ".spec.nope"), FIELD),
         "JSONPath `.spec.nope`",
     );
+    // The API server takes only simple paths starting with a dot here.
+    for not_simple in ["$.spec.replicas", "{.spec.replicas}"] {
+        rejects(
+            api("example.com", &col("integer", not_simple), FIELD),
+            "must be a simple json path starting with .",
+        );
+    }
     let crd = accepts(api("example.com", &col("integer", ".spec.replicas"), FIELD));
     assert_eq!(
         crd["spec"]["versions"][0]["additionalPrinterColumns"][0]["jsonPath"],
@@ -173,6 +180,10 @@ fn rule_10_selectable_fields() {
         "must be a string, integer or boolean field",
     );
     rejects(api("example.com", &sel(".spec.tags"), fields), "selectable field");
+    rejects(
+        api("example.com", &sel("$.spec.replicas"), fields),
+        "expected [ or . but got: $",
+    );
     let nine: String = (0..9).map(|_| sel(".spec.replicas") + "\n").collect();
     rejects(api("example.com", &nine, fields), "selectable");
 }

@@ -430,7 +430,16 @@ fn version_object(v: &VersionInput, schema: &Schema, storage: bool, diags: &mut 
     let mut columns = Vec::new();
     for m in v.markers_of(Id::PrintColumn) {
         let path = m.str("JSONPath").unwrap_or_default();
-        if let Err(e) = resolve_json_path(schema, path) {
+        if !path.starts_with('.') {
+            // The API server takes no `$` and no `{...}` here: `$.spec.x` and `{.spec.x}` are refused.
+            diags.push(
+                m.error(format!(
+                    "printcolumn `{}`: JSONPath `{path}` must be a simple json path starting with .",
+                    m.str("name").unwrap_or_default()
+                ))
+                .with_help("write it as `.spec.field` (no `$`, no braces)"),
+            );
+        } else if let Err(e) = resolve_json_path(schema, path) {
             diags.push(m.error(format!(
                 "printcolumn `{}`: JSONPath `{path}`: {e}",
                 m.str("name").unwrap_or_default()
@@ -460,6 +469,13 @@ fn version_object(v: &VersionInput, schema: &Schema, storage: bool, diags: &mut 
     let mut selectable = Vec::new();
     for m in v.markers_of(Id::SelectableField) {
         let path = m.str("JSONPath").unwrap_or_default();
+        if !path.starts_with('.') {
+            diags.push(m.error(format!(
+                "selectable field `{path}`: expected [ or . but got: {}",
+                path.chars().next().map(String::from).unwrap_or_default()
+            )));
+            continue;
+        }
         match resolve_json_path(schema, path) {
             Ok(node) if !matches!(node.ty(), Some("string" | "integer" | "boolean")) => diags.push(m.error(format!(
                 "selectable field `{path}` must be a string, integer or boolean field"
