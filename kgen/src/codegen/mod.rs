@@ -30,6 +30,8 @@ pub struct KindInfo<'a> {
     pub namespaced: bool,
     /// The CRD object this kind's version belongs to.
     pub crd: &'a serde_json::Value,
+    /// The generated constant holding the CRD's JSON, shared by every version of the kind.
+    pub crd_const: String,
 }
 
 /// Options for [`generate`].
@@ -97,6 +99,12 @@ pub(crate) fn plural_method(plural: &str) -> String {
     plural.replace(['-', '.'], "_")
 }
 
+/// The constant name of a CRD's embedded JSON: its position among the CRDs (names are unique).
+fn crd_const(crds: &[Crd], crd: &Crd) -> String {
+    let i = crds.iter().position(|c| std::ptr::eq(c, crd)).unwrap_or(0);
+    format!("KGEN_CRD_{i}")
+}
+
 /// `crate` + `["api", "v1", "Kluster"]` → `crate::api::v1::Kluster`.
 pub fn rust_path(crate_path: &str, segments: &[String]) -> TokenStream {
     let mut text = crate_path.to_string();
@@ -138,12 +146,24 @@ pub fn generate(
                 plural: crd.plural.clone(),
                 namespaced: crd.value["spec"]["scope"] == "Namespaced",
                 crd: &crd.value,
+                crd_const: crd_const(crds, crd),
             })
         })
         .collect();
 
     let mut items = TokenStream::new();
+    // Each CRD's JSON once, however many version types of the kind refer to it.
+    let mut embedded = std::collections::BTreeSet::new();
     for k in &infos {
+        if embedded.insert(k.crd_const.clone()) {
+            let name = format_ident!("{}", k.crd_const);
+            let json = serde_json::to_string(k.crd).unwrap_or_default();
+            let doc = format!("The JSON of CRD {}.{} (kgen).", k.plural, k.group);
+            items.extend(quote! {
+                #[doc = #doc]
+                const #name: &str = #json;
+            });
+        }
         items.extend(resource::resource_items(api, k, &opts.crate_path, diags));
     }
 

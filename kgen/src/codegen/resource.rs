@@ -143,12 +143,13 @@ pub fn resource_items(api: &Api, k: &KindInfo, crate_path: &str, diags: &mut Dia
         _ => TokenStream::new(),
     };
     let crd_name = format!("{plural}.{group}");
+    let crd_const = quote::format_ident!("{}", k.crd_const);
     out.extend(quote! {
         impl #ty {
             #new_fn
             /// The CustomResourceDefinition, exactly as `kgen crd` writes it (kgen).
             pub fn crd() -> ::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition {
-                ::kgen_runtime::__private::serde_json::from_str(#crd_json).expect("kgen embeds a valid CustomResourceDefinition")
+                ::kgen_runtime::__private::serde_json::from_str(#crd_const).expect("kgen embeds a valid CustomResourceDefinition")
             }
             /// The CRD's name, `<plural>.<group>` (kgen).
             pub const CRD_NAME: &'static str = #crd_name;
