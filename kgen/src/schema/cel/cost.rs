@@ -388,9 +388,10 @@ impl Coster<'_> {
         }
         let one = Est::fixed(1);
         match o.id {
-            "string_format" if target.is_some() => {
-                let t = target.expect("checked");
-                return (self.size_or_unknown(t).factor(STRING_TRAVERSAL).add(arg_sum), None);
+            "string_format" => {
+                if let Some(t) = target {
+                    return (self.size_or_unknown(t).factor(STRING_TRAVERSAL).add(arg_sum), None);
+                }
             }
             "string_to_bytes" if args.len() == 1 => {
                 let sz = self.size_or_unknown(&args[0]);
@@ -438,11 +439,12 @@ impl Coster<'_> {
                 let re_cost = self.size_or_unknown(re).factor(REGEX_LENGTH);
                 return (str_cost.mul(re_cost).add(arg_sum), None);
             }
-            "contains_string" if target.is_some() && args.len() == 1 => {
-                let t = target.expect("checked");
-                let s = self.size_or_unknown(t).factor(STRING_TRAVERSAL);
-                let sub = self.size_or_unknown(&args[0]).factor(STRING_TRAVERSAL);
-                return (s.mul(sub).add(arg_sum), None);
+            "contains_string" => {
+                if let (Some(t), [sub]) = (target, args) {
+                    let s = self.size_or_unknown(t).factor(STRING_TRAVERSAL);
+                    let sub = self.size_or_unknown(sub).factor(STRING_TRAVERSAL);
+                    return (s.mul(sub).add(arg_sum), None);
+                }
             }
             "logical_or" | "logical_and" if arg_costs.len() == 2 => {
                 let (l, r) = (arg_costs[0], arg_costs[1]);
