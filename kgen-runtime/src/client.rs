@@ -70,6 +70,35 @@ where
     }
 }
 
+/// Server-side apply of an apply configuration (or of its status) named `name`, as `field_manager`.
+/// The configuration serialises its own `apiVersion` and `kind`.
+pub async fn apply_configuration<K, A>(
+    api: &Api<K>,
+    name: Option<&str>,
+    configuration: &A,
+    field_manager: &str,
+    force: bool,
+    status: bool,
+) -> Result<K, kube::Error>
+where
+    K: Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug,
+    A: Serialize + Debug,
+{
+    let name = name.filter(|n| !n.is_empty()).ok_or_else(|| {
+        kube::Error::BuildRequest(kube::core::request::Error::Validation(format!(
+            "the apply configuration of {} has no metadata.name",
+            K::kind(&())
+        )))
+    })?;
+    let params = apply_params(field_manager, force);
+    let patch = Patch::Apply(configuration);
+    if status {
+        api.patch_status(name, &params, &patch).await
+    } else {
+        api.patch(name, &params, &patch).await
+    }
+}
+
 /// The object's `metadata.name`, or a request error when it has none (update and apply need one).
 pub fn object_name<K: Resource>(obj: &K) -> Result<String, kube::Error> {
     obj.meta().name.clone().filter(|n| !n.is_empty()).ok_or_else(|| {

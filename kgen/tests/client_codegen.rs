@@ -173,8 +173,30 @@ fn kluster_code_is_deterministic_and_embeds_the_crd() {
             "patch",
             "patch_status",
             "apply",
-            "apply_status"
+            "apply_object",
+            "apply_status",
+            "apply_object_status"
         ])
+    );
+    // Apply configurations: the kind's (made by new) and one per struct it reaches, with a
+    // setter per field.
+    assert_eq!(
+        methods_of(&file, "KlusterApply"),
+        set(&[
+            "new",
+            "name",
+            "with_label",
+            "with_annotation",
+            "with_owner_reference",
+            "with_finalizer",
+            "spec",
+            "status"
+        ])
+    );
+    assert_eq!(methods_of(&file, "NodePoolApply"), set(&["name", "size", "count"]));
+    assert_eq!(
+        methods_of(&file, "KlusterSpecApply"),
+        set(&["name", "region", "version", "node_pools", "token_secret_ref"])
     );
 }
 

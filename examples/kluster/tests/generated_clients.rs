@@ -105,7 +105,7 @@ async fn clientset_verbs_against_the_fake_server() {
 
     let mut applied = kluster("applied", 1);
     applied.metadata.labels = Some([("team".to_string(), "a".to_string())].into());
-    klusters.apply(&applied, "kgen-test", true).await.unwrap();
+    klusters.apply_object(&applied, "kgen-test", true).await.unwrap();
     let list = klusters.list(&ListParams::default().labels("team=a")).await.unwrap();
     assert_eq!(
         list.items.iter().map(|k| k.name_any()).collect::<Vec<_>>(),

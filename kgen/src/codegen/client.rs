@@ -8,7 +8,13 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The methods of one resource's client.
-pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &str) -> TokenStream {
+pub fn resource_client(
+    api: &Api,
+    k: &KindInfo,
+    spec: &ClientSpec,
+    crate_path: &str,
+    applies: &super::apply::ApplyTypes,
+) -> TokenStream {
     let def = api.ty(k.kind.type_id);
     let ty = rust_path(crate_path, &def.rust_path);
     let client = format_ident!("{}Client", k.kind.name);
@@ -124,18 +130,40 @@ pub fn resource_client(api: &Api, k: &KindInfo, spec: &ClientSpec, crate_path: &
             });
         }
     }
+    // The apply configuration, from the group-version module (a sibling of `apply`).
+    let config = applies
+        .has(k.kind.type_id)
+        .then(|| applies.path_from(k.kind.type_id, 1));
     if verb("apply") {
+        if let Some(config) = &config {
+            methods.push(quote! {
+                /// Server-side apply of an apply configuration as `field_manager`: the manager owns
+                /// exactly the fields set in it (`force` takes over fields other managers own).
+                pub async fn apply(&self, config: &#config, field_manager: &str, force: bool) -> #result<#ty> {
+                    ::kgen_runtime::client::apply_configuration(&self.api, config.name(), config, field_manager, force, false).await
+                }
+            });
+        }
         methods.push(quote! {
-            /// Server-side apply of `obj` as `field_manager` (`force` takes over conflicting fields).
-            pub async fn apply(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
+            /// Server-side apply of a whole object as `field_manager`: the manager owns every field
+            /// the object serialises, required ones included (see `apply` for a partial one).
+            pub async fn apply_object(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
                 ::kgen_runtime::client::apply(&self.api, obj, field_manager, force, false).await
             }
         });
     }
     if verb("applyStatus") {
+        if let Some(config) = &config {
+            methods.push(quote! {
+                /// Server-side apply of the status set in an apply configuration, as `field_manager`.
+                pub async fn apply_status(&self, config: &#config, field_manager: &str, force: bool) -> #result<#ty> {
+                    ::kgen_runtime::client::apply_configuration(&self.api, config.name(), config, field_manager, force, true).await
+                }
+            });
+        }
         methods.push(quote! {
-            /// Server-side apply of `obj`'s status as `field_manager`.
-            pub async fn apply_status(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
+            /// Server-side apply of a whole object's status as `field_manager`.
+            pub async fn apply_object_status(&self, obj: &#ty, field_manager: &str, force: bool) -> #result<#ty> {
                 ::kgen_runtime::client::apply(&self.api, obj, field_manager, force, true).await
             }
         });

@@ -1,6 +1,7 @@
 //! Generating Rust: Resource impls, the typed clientset, listers, informers and a fake API server
 //! pre-loaded with the CRDs, all from the model. Emitters never read source.
 
+pub mod apply;
 pub mod client;
 pub mod informers;
 pub mod resource;
@@ -151,7 +152,8 @@ pub fn generate(
         })
         .collect();
 
-    let mut items = TokenStream::new();
+    let applies = apply::ApplyTypes::new(api, &infos, &opts.crate_path);
+    let mut items = applies.module();
     // Each CRD's JSON once, however many version types of the kind refer to it.
     let mut embedded = std::collections::BTreeSet::new();
     for k in &infos {
@@ -224,7 +226,7 @@ pub fn generate(
                     .with_help("kube::Api needs Clone + Debug + Deserialize; derive them (or implement them by hand)"),
                 );
             }
-            resource_clients.push(client::resource_client(api, k, spec, &opts.crate_path));
+            resource_clients.push(client::resource_client(api, k, spec, &opts.crate_path, &applies));
             let ty = rust_path(&opts.crate_path, &api.ty(k.kind.type_id).rust_path);
             let client = format_ident!("{}Client", k.kind.name);
             let getter = ident_or_placeholder(&plural_method(&k.plural));

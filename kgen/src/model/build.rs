@@ -465,11 +465,13 @@ fn fields<'f>(
                 .unwrap_or_else(|| rust_name.clone())
         });
         let ty = resolver.resolve(&f.ty, module, file, diags);
+        let rust_ty = resolver.absolute(&f.ty, module);
         let field_ty = &f.ty;
         out.push(Field {
             rust_name,
             json_name,
             ty,
+            rust_ty,
             ty_text: quote::quote!(#field_ty).to_string().replace(' ', ""),
             location: crate::diag::span_location(file, ident.span()),
             description: collected.description,

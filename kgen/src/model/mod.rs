@@ -202,6 +202,9 @@ pub struct Field {
     pub ty: TypeRef,
     /// The type as written, for messages.
     pub ty_text: String,
+    /// The type spelled for generated code (the resolver's `absolute`): absolute paths,
+    /// input types as `__kgen_type_<id>`; `None` when it cannot be spelled.
+    pub rust_ty: Option<String>,
     /// Where the field is.
     pub location: Location,
     /// Doc comment with markers removed.

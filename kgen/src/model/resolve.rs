@@ -98,6 +98,92 @@ impl Resolver<'_> {
         self.resolve_at(ty, module, file, diags, 0)
     }
 
+    /// `ty` spelled so that generated code can write it anywhere: external paths absolute
+    /// (`::k8s_openapi::api::core::v1::Container`, `::std::collections::BTreeMap`), prelude names
+    /// and primitives as written, and each type of the input as the placeholder
+    /// `__kgen_type_<id>`, which codegen replaces by the type's path (or its apply configuration).
+    /// `None` when some part cannot be spelled (a reference, a lifetime, an unresolved path).
+    pub fn absolute(&self, ty: &syn::Type, module: &[String]) -> Option<String> {
+        let mut out = String::new();
+        self.spell(ty, module, &mut out, 0).then_some(out)
+    }
+
+    fn spell(&self, ty: &syn::Type, module: &[String], out: &mut String, depth: usize) -> bool {
+        if depth >= MAX_TYPE_NESTING {
+            return false;
+        }
+        match ty {
+            syn::Type::Paren(p) => self.spell(&p.elem, module, out, depth + 1),
+            syn::Type::Group(g) => self.spell(&g.elem, module, out, depth + 1),
+            syn::Type::Array(a) => {
+                out.push('[');
+                let ok = self.spell(&a.elem, module, out, depth + 1);
+                let len = &a.len;
+                out.push_str(&format!("; {}]", quote::quote!(#len)));
+                ok
+            }
+            syn::Type::Tuple(t) => {
+                out.push('(');
+                for (i, e) in t.elems.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    if !self.spell(e, module, out, depth + 1) {
+                        return false;
+                    }
+                }
+                out.push_str(if t.elems.len() == 1 { ",)" } else { ")" });
+                true
+            }
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let Some(last) = p.path.segments.last() else {
+                    return false;
+                };
+                let target = self
+                    .lookup(&segs, module, 0, &mut Search::default())
+                    .unwrap_or_else(|| Target::External(segs.clone()));
+                match target {
+                    Target::Local(q) | Target::Crate(q) => {
+                        let Some(id) = self.find_local(&q, 0, &mut Search::default()) else {
+                            return false;
+                        };
+                        out.push_str(&format!("__kgen_type_{}", id.0));
+                        return matches!(last.arguments, syn::PathArguments::None);
+                    }
+                    Target::External(q) if q.len() == 1 => out.push_str(&q[0]),
+                    Target::External(q) => {
+                        for s in &q {
+                            out.push_str("::");
+                            out.push_str(s);
+                        }
+                    }
+                }
+                match &last.arguments {
+                    syn::PathArguments::None => true,
+                    syn::PathArguments::AngleBracketed(a) => {
+                        out.push('<');
+                        for (i, arg) in a.args.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            let syn::GenericArgument::Type(t) = arg else {
+                                return false;
+                            };
+                            if !self.spell(t, module, out, depth + 1) {
+                                return false;
+                            }
+                        }
+                        out.push('>');
+                        true
+                    }
+                    syn::PathArguments::Parenthesized(_) => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// [`Resolver::resolve`] of a type nested `depth` levels inside the written one.
     fn resolve_at(
         &self,
