@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kgen_fake::FakeApiServer;
-use kgen_runtime::informer::Handlers;
+use kgen_runtime::informer::IndexerError;
 use kluster::api::v1alpha1::{Kluster, KlusterSpec, KlusterStatus, NodePool, Progress, TokenSecretRef};
 use kluster::generated::{Clientset, SharedInformerFactory, fake_api_server};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -181,10 +181,10 @@ async fn informer_and_lister_follow_the_server() {
     let informer = factory.kgen_v1alpha1().klusters();
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let (a, u, d) = (seen.clone(), seen.clone(), seen.clone());
-    informer.informer().add_event_handler(
-        Handlers::new()
-            .on_add(move |k: &Arc<Kluster>| a.lock().unwrap().push(format!("add {}", k.name_any())))
-            .on_update(move |old: &Arc<Kluster>, new: &Arc<Kluster>| {
+    // The closures' argument types are inferred from the informer.
+    informer.add_handlers(move |h| {
+        h.on_add(move |k| a.lock().unwrap().push(format!("add {}", k.name_any())))
+            .on_update(move |old, new| {
                 u.lock().unwrap().push(format!(
                     "update {} {}->{}",
                     new.name_any(),
@@ -192,8 +192,8 @@ async fn informer_and_lister_follow_the_server() {
                     new.spec.node_pools[0].count
                 ))
             })
-            .on_delete(move |k: &Arc<Kluster>| d.lock().unwrap().push(format!("delete {}", k.name_any()))),
-    );
+            .on_delete(move |k| d.lock().unwrap().push(format!("delete {}", k.name_any())))
+    });
     factory.start();
     assert!(
         tokio::time::timeout(Duration::from_secs(10), factory.wait_for_cache_sync())
@@ -225,5 +225,61 @@ async fn informer_and_lister_follow_the_server() {
         5
     );
     assert_eq!(lister.list(&Selector::default()).len(), 1);
+    factory.shutdown().await;
+}
+
+#[tokio::test]
+async fn informer_factory_options_and_custom_indexes() {
+    let fake: FakeApiServer = fake_api_server();
+    fake.insert(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-b"}}))
+        .ok();
+    let client = fake.client();
+    let clients = Clientset::new(client.clone());
+    for (ns, name, region, team) in [
+        ("default", "a", "fra1", "x"),
+        ("default", "b", "nyc1", "x"),
+        ("default", "c", "fra1", "y"),
+        ("team-b", "d", "fra1", "x"),
+    ] {
+        let mut k = kluster(name, 1);
+        k.metadata.namespace = Some(ns.into());
+        k.metadata.labels = Some([("team".to_string(), team.to_string())].into());
+        k.spec.region = region.into();
+        clients
+            .kgen_v1alpha1()
+            .klusters(ns)
+            .create(&k, &PostParams::default())
+            .await
+            .unwrap();
+    }
+
+    // Options on the generated factory itself: one namespace, a label selector.
+    let factory = SharedInformerFactory::new(client, None)
+        .namespace("default")
+        .labels("team=x");
+    let informer = factory.kgen_v1alpha1().klusters();
+    informer
+        .add_indexer("region", |k| vec![k.spec.region.clone()])
+        .unwrap();
+    factory.start();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(10), factory.wait_for_cache_sync())
+            .await
+            .unwrap()
+    );
+    let lister = informer.lister();
+    let names = |objs: Vec<Arc<Kluster>>| objs.iter().map(|k| k.name_any()).collect::<Vec<_>>();
+    assert_eq!(names(lister.list(&Selector::default())), ["a", "b"], "namespace and labels applied");
+    assert_eq!(names(lister.by_index("region", "fra1").unwrap()), ["a"]);
+    assert_eq!(names(lister.klusters("default").by_index("region", "nyc1").unwrap()), ["b"]);
+    assert!(lister.klusters("default").get("c").is_none(), "team=y is not watched");
+    assert_eq!(names(lister.klusters("default").list(&Selector::default())), ["a", "b"]);
+    let err = lister.by_index("zone", "z").unwrap_err();
+    assert!(matches!(err, IndexerError::NoSuchIndex(ref n) if n == "zone"), "{err}");
+    assert_eq!(err.to_string(), r#"index with name "zone" does not exist"#);
+    assert!(matches!(
+        informer.add_indexer("region", |_| vec![]),
+        Err(IndexerError::Conflict(_))
+    ));
     factory.shutdown().await;
 }

@@ -81,6 +81,9 @@ pub enum IndexerError {
     /// An index with this name exists already (or the name is [`NAMESPACE_INDEX`]).
     #[error("an index named {0:?} already exists")]
     Conflict(String),
+    /// No index has this name (client-go: "Index with name ... does not exist").
+    #[error("index with name {0:?} does not exist")]
+    NoSuchIndex(String),
 }
 
 /// What a [`Indexer::replace`] changed, in the order it reports them.

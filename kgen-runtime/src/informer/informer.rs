@@ -43,7 +43,7 @@ use tokio::{
 };
 
 use super::{
-    handler::EventHandler,
+    handler::{EventHandler, Handlers},
     indexer::{Change, Indexer, IndexerError},
     lister::Lister,
 };
@@ -101,12 +101,12 @@ struct Inner<K> {
 /// let api: Api<ConfigMap> = Api::namespaced(client, "prod");
 /// let informer = SharedInformer::new(api, watcher::Config::default(), Some(Duration::from_secs(600)));
 ///
-/// informer.add_event_handler(
-///     Handlers::new()
-///         .on_add(|cm: &Arc<ConfigMap>| println!("add {:?}", cm.metadata.name))
+/// // The closures' argument types come from the informer.
+/// informer.add_handlers(|h| {
+///     h.on_add(|cm| println!("add {:?}", cm.metadata.name))
 ///         .on_update(|old, new| println!("update {:?} -> {:?}", old.metadata.resource_version, new.metadata.resource_version))
-///         .on_delete(|cm| println!("delete {:?}", cm.metadata.name)),
-/// );
+///         .on_delete(|cm| println!("delete {:?}", cm.metadata.name))
+/// });
 /// let lister = informer.lister();
 ///
 /// let task = tokio::spawn(informer.run());
@@ -272,6 +272,16 @@ where
 
     fn handlers(&self) -> MutexGuard<'_, HandlerList<K>> {
         self.inner.handlers()
+    }
+
+    /// Add handlers built from closures, whose argument types are inferred from the informer:
+    /// `informer.add_handlers(|h| h.on_add(|obj| println!("{}", obj.name_any())))`. Otherwise the
+    /// same as [`add_event_handler`](Self::add_event_handler) with [`Handlers`].
+    pub fn add_handlers(&self, build: impl FnOnce(Handlers<K>) -> Handlers<K>) -> HandlerId
+    where
+        Handlers<K>: EventHandler<K> + 'static,
+    {
+        self.add_event_handler(build(Handlers::new()))
     }
 
     /// Add an event handler. It first receives `on_add` for every object already cached (sorted by

@@ -93,6 +93,15 @@ impl<K: Resource> Lister<K> {
         }
     }
 
+    /// Objects the index `index` files under `value` (client-go's `ByIndex`), sorted by
+    /// namespace, then name; an error naming the index when it does not exist (as client-go's).
+    pub fn by_index(&self, index: &str, value: &str) -> Result<Vec<Arc<K>>, super::IndexerError> {
+        if index != super::NAMESPACE_INDEX && !self.indexer.has_index(index) {
+            return Err(super::IndexerError::NoSuchIndex(index.to_string()));
+        }
+        Ok(self.indexer.by_index(index, value))
+    }
+
     /// The indexer behind this lister, for [`by_index`](Indexer::by_index) and friends.
     pub fn indexer(&self) -> &Indexer<K> {
         &self.indexer
@@ -138,6 +147,16 @@ impl<K: Resource> NamespaceLister<K> {
     /// index: other namespaces are not read.
     pub fn list(&self, selector: &Selector) -> Vec<Arc<K>> {
         self.indexer.select(Some(&self.namespace), |o| selects(selector, o))
+    }
+
+    /// Objects of the namespace that the index `index` files under `value`, sorted by name.
+    pub fn by_index(&self, index: &str, value: &str) -> Result<Vec<Arc<K>>, super::IndexerError> {
+        if index != super::NAMESPACE_INDEX && !self.indexer.has_index(index) {
+            return Err(super::IndexerError::NoSuchIndex(index.to_string()));
+        }
+        let mut objs = self.indexer.by_index(index, value);
+        objs.retain(|o| o.meta().namespace.as_deref() == Some(self.namespace.as_str()));
+        Ok(objs)
     }
 }
 

@@ -50,3 +50,7 @@ pub use handler::{EventHandler, Handlers};
 pub use indexer::{Change, IndexFn, Indexer, IndexerError, NAMESPACE_INDEX, key_of};
 pub use informer::{EventStream, HandlerId, SharedInformer};
 pub use lister::{Lister, NamespaceLister};
+
+/// kube-runtime's watcher configuration, which [`SharedInformerFactory::tweak`] changes (named here
+/// so generated code needs no `kube/runtime` feature of its own).
+pub type WatcherConfig = kube::runtime::watcher::Config;

@@ -11,21 +11,53 @@ pub fn kind_informer(k: &KindInfo, ty: &TokenStream) -> (TokenStream, TokenStrea
     let informer = format_ident!("{kind}Informer");
     let lister = format_ident!("{kind}Lister");
     let getter = super::ident_or_placeholder(&super::plural_method(&k.plural));
-    let scoped = if k.namespaced {
+    let ns_lister = format_ident!("{kind}NamespaceLister");
+    let index_result = quote! {
+        ::std::result::Result<::std::vec::Vec<::std::sync::Arc<#ty>>, ::kgen_runtime::informer::IndexerError>
+    };
+    let (scoped, ns_item) = if k.namespaced {
         let doc = format!("{kind} objects in one namespace (served from the namespace index).");
-        quote! {
-            #[doc = #doc]
-            pub fn #getter(&self, namespace: &str) -> ::kgen_runtime::informer::NamespaceLister<#ty> {
-                self.lister.namespace(namespace)
-            }
-        }
+        let ns_doc = format!("Reads the {kind} objects of one namespace from the informer's cache.");
+        (
+            quote! {
+                #[doc = #doc]
+                pub fn #getter(&self, namespace: &str) -> #ns_lister {
+                    #ns_lister { lister: self.lister.namespace(namespace) }
+                }
+            },
+            quote! {
+                #[doc = #ns_doc]
+                #[derive(Clone)]
+                pub struct #ns_lister {
+                    lister: ::kgen_runtime::informer::NamespaceLister<#ty>,
+                }
+                impl #ns_lister {
+                    /// The object with this name in the namespace, from the cache.
+                    pub fn get(&self, name: &str) -> ::std::option::Option<::std::sync::Arc<#ty>> {
+                        self.lister.get(name)
+                    }
+                    /// The namespace's objects whose labels match, sorted by name.
+                    pub fn list(&self, selector: &::kube::core::Selector) -> ::std::vec::Vec<::std::sync::Arc<#ty>> {
+                        self.lister.list(selector)
+                    }
+                    /// The namespace's objects a custom index files under `value`; an error when
+                    /// the informer has no index of that name.
+                    pub fn by_index(&self, index: &str, value: &str) -> #index_result {
+                        self.lister.by_index(index, value)
+                    }
+                }
+            },
+        )
     } else {
-        quote! {
-            /// The object with this name, from the cache.
-            pub fn get(&self, name: &str) -> ::std::option::Option<::std::sync::Arc<#ty>> {
-                self.lister.get(::std::option::Option::None, name)
-            }
-        }
+        (
+            quote! {
+                /// The object with this name, from the cache.
+                pub fn get(&self, name: &str) -> ::std::option::Option<::std::sync::Arc<#ty>> {
+                    self.lister.get(::std::option::Option::None, name)
+                }
+            },
+            TokenStream::new(),
+        )
     };
     let informer_doc = format!("The shared informer of {kind}.");
     let lister_doc =
@@ -45,6 +77,22 @@ pub fn kind_informer(k: &KindInfo, ty: &TokenStream) -> (TokenStream, TokenStrea
             pub fn lister(&self) -> #lister {
                 #lister { lister: self.informer.lister() }
             }
+            /// Adds event handlers made from closures, whose argument types are inferred:
+            /// `informer.add_handlers(|h| h.on_add(|obj| ...).on_delete(|obj| ...))`.
+            pub fn add_handlers(
+                &self,
+                build: impl ::std::ops::FnOnce(::kgen_runtime::informer::Handlers<#ty>) -> ::kgen_runtime::informer::Handlers<#ty>,
+            ) -> ::kgen_runtime::informer::HandlerId {
+                self.informer.add_handlers(build)
+            }
+            /// Adds a custom index (client-go's `AddIndexers`), for the listers' `by_index`.
+            pub fn add_indexer(
+                &self,
+                name: &str,
+                index: impl ::std::ops::Fn(&#ty) -> ::std::vec::Vec<::std::string::String> + ::std::marker::Send + ::std::marker::Sync + 'static,
+            ) -> ::std::result::Result<(), ::kgen_runtime::informer::IndexerError> {
+                self.informer.add_indexer(name, index)
+            }
         }
         #[doc = #lister_doc]
         #[derive(Clone)]
@@ -57,11 +105,17 @@ pub fn kind_informer(k: &KindInfo, ty: &TokenStream) -> (TokenStream, TokenStrea
                 self.lister.list(selector)
             }
             #scoped
+            /// Objects a custom index files under `value` (client-go's `ByIndex`), sorted by
+            /// namespace and name; an error when the informer has no index of that name.
+            pub fn by_index(&self, index: &str, value: &str) -> #index_result {
+                self.lister.by_index(index, value)
+            }
             /// The generic lister underneath (custom indexes, namespace listers).
             pub fn inner(&self) -> &::kgen_runtime::informer::Lister<#ty> {
                 &self.lister
             }
         }
+        #ns_item
     };
     let getter_doc = format!("The shared informer of {kind}.");
     let getter_tokens = quote! {

@@ -337,7 +337,33 @@ pub fn generate(
                 pub fn new(client: ::kube::Client, resync: ::std::option::Option<::std::time::Duration>) -> Self {
                     Self { factory: ::kgen_runtime::informer::SharedInformerFactory::new(client, resync) }
                 }
-                /// A factory with options (namespace, selectors, list tweaks) set on the runtime factory.
+                /// Watch namespaced kinds in this namespace only (client-go's `WithNamespace`).
+                pub fn namespace(self, namespace: impl ::std::convert::Into<::std::string::String>) -> Self {
+                    Self { factory: self.factory.namespace(namespace) }
+                }
+                /// Watch only objects matching this label selector, e.g. `"app=web"`.
+                pub fn labels(self, selector: impl ::std::convert::Into<::std::string::String>) -> Self {
+                    Self { factory: self.factory.labels(selector) }
+                }
+                /// Watch only objects matching this field selector, e.g. `"metadata.name=demo"`.
+                pub fn fields(self, selector: impl ::std::convert::Into<::std::string::String>) -> Self {
+                    Self { factory: self.factory.fields(selector) }
+                }
+                /// Change every informer's watcher configuration (client-go's `WithTweakListOptions`).
+                pub fn tweak(
+                    self,
+                    tweak: impl ::std::ops::Fn(::kgen_runtime::informer::WatcherConfig) -> ::kgen_runtime::informer::WatcherConfig
+                        + ::std::marker::Send
+                        + ::std::marker::Sync
+                        + 'static,
+                ) -> Self {
+                    Self { factory: self.factory.tweak(tweak) }
+                }
+                /// A resync period for kind `K` instead of the default (client-go's `WithCustomResyncConfig`).
+                pub fn resync_for<K: 'static>(self, resync: ::std::option::Option<::std::time::Duration>) -> Self {
+                    Self { factory: self.factory.resync_for::<K>(resync) }
+                }
+                /// A factory over a runtime factory configured by hand.
                 pub fn from_runtime(factory: ::kgen_runtime::informer::SharedInformerFactory) -> Self {
                     Self { factory }
                 }

@@ -132,7 +132,7 @@ fn parse_one(
                 Err(_) => {
                     errors.push(AttrError::new(
                         span,
-                        format!("`{ident}` needs a value: `{ident} = <{}>`", ty.describe()),
+                        format!("`{ident}` needs a value: `{ident} = <{}>`{}", ty.describe(), example(&ident.to_string(), ty)),
                     ));
                     skip_rest(&meta);
                     return;
@@ -228,7 +228,11 @@ fn parse_arg(
             Err(_) => {
                 errors.push(AttrError::new(
                     span,
-                    format!("argument `{name}` needs a value: `{name} = <{}>`", a.ty.describe()),
+                    format!(
+                        "argument `{name}` needs a value: `{name} = <{}>`{}",
+                        a.ty.describe(),
+                        example(&name, a.ty)
+                    ),
                 ));
                 skip_rest(&arg);
                 return;
@@ -321,6 +325,15 @@ fn expr_json(expr: &Expr) -> Result<Value, AttrError> {
     }
 }
 
+/// For list values, how to write one in an attribute (`, e.g. ...`); empty for the others.
+fn example(name: &str, ty: ArgType) -> String {
+    match ty {
+        ArgType::CommaList => format!(", e.g. `{name} = \"a,b\"` or `{name} = [\"a\", \"b\"]`"),
+        ArgType::StringList | ArgType::AnyList => format!(", e.g. `{name} = [\"a\", \"b\"]`"),
+        _ => String::new(),
+    }
+}
+
 /// Checks (and for word lists, normalises) a JSON value against an argument type.
 pub fn check_value(v: Value, ty: ArgType) -> Result<Value, String> {
     let found = |v: &Value| -> String {
@@ -354,7 +367,22 @@ pub fn check_value(v: Value, ty: ArgType) -> Result<Value, String> {
                 found(other)
             )),
         },
-        ArgType::StringList | ArgType::CommaList => match v {
+        // A comma-separated list also takes the doc-comment spelling in one string ("a,b").
+        ArgType::CommaList => match v {
+            Value::String(s) => Ok(Value::Array(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(|w| Value::String(w.to_string()))
+                    .collect(),
+            )),
+            Value::Array(items) if items.iter().all(Value::is_string) => Ok(Value::Array(items)),
+            other => Err(format!(
+                "expected a list like \"a,b\" or [\"a\", \"b\"], found {}",
+                found(&other)
+            )),
+        },
+        ArgType::StringList => match v {
             Value::String(s) => Ok(Value::Array(vec![Value::String(s)])),
             Value::Array(items) if items.iter().all(Value::is_string) => Ok(Value::Array(items)),
             other => Err(format!(
@@ -406,6 +434,26 @@ mod tests {
         assert_eq!(m[1].value(), &json!(2.5));
         assert_eq!(m[2].id(), Id::SubresourceStatus);
         assert_eq!(m[3].str("JSONPath"), Some(".metadata.creationTimestamp"));
+    }
+
+    #[test]
+    fn comma_lists_take_one_string_or_an_array() {
+        for src in [
+            r#"#[kgen(skip_verbs = "delete, patch")]"#,
+            r#"#[kgen(skip_verbs = ["delete", "patch"])]"#,
+        ] {
+            let (m, e) = parse(src);
+            assert!(e.is_empty(), "{src}: {e:?}");
+            assert_eq!(m[0].id(), Id::GenclientSkipVerbs);
+            assert_eq!(m[0].value(), &json!(["delete", "patch"]), "{src}");
+        }
+        let (_, e) = parse("#[kgen(skip_verbs(delete, patch))]");
+        assert_eq!(e.len(), 1);
+        assert!(
+            e[0].message.contains(r#"e.g. `skip_verbs = "a,b"` or `skip_verbs = ["a", "b"]`"#),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]

@@ -484,6 +484,28 @@ Verbs: create, update, updateStatus, delete, deleteCollection, get, list, watch,
                 lister: self.informer.lister(),
             }
         }
+        /// Adds event handlers made from closures, whose argument types are inferred:
+        /// `informer.add_handlers(|h| h.on_add(|obj| ...).on_delete(|obj| ...))`.
+        pub fn add_handlers(
+            &self,
+            build: impl ::std::ops::FnOnce(
+                ::kgen_runtime::informer::Handlers<crate::api::v1::Widget>,
+            ) -> ::kgen_runtime::informer::Handlers<crate::api::v1::Widget>,
+        ) -> ::kgen_runtime::informer::HandlerId {
+            self.informer.add_handlers(build)
+        }
+        /// Adds a custom index (client-go's `AddIndexers`), for the listers' `by_index`.
+        pub fn add_indexer(
+            &self,
+            name: &str,
+            index: impl ::std::ops::Fn(
+                &crate::api::v1::Widget,
+            ) -> ::std::vec::Vec<
+                    ::std::string::String,
+                > + ::std::marker::Send + ::std::marker::Sync + 'static,
+        ) -> ::std::result::Result<(), ::kgen_runtime::informer::IndexerError> {
+            self.informer.add_indexer(name, index)
+        }
     }
     ///Reads Widget objects from the informer's cache. Objects are shared: clone before changing.
     #[derive(Clone)]
@@ -499,17 +521,61 @@ Verbs: create, update, updateStatus, delete, deleteCollection, get, list, watch,
             self.lister.list(selector)
         }
         ///Widget objects in one namespace (served from the namespace index).
-        pub fn widgets(
+        pub fn widgets(&self, namespace: &str) -> WidgetNamespaceLister {
+            WidgetNamespaceLister {
+                lister: self.lister.namespace(namespace),
+            }
+        }
+        /// Objects a custom index files under `value` (client-go's `ByIndex`), sorted by
+        /// namespace and name; an error when the informer has no index of that name.
+        pub fn by_index(
             &self,
-            namespace: &str,
-        ) -> ::kgen_runtime::informer::NamespaceLister<crate::api::v1::Widget> {
-            self.lister.namespace(namespace)
+            index: &str,
+            value: &str,
+        ) -> ::std::result::Result<
+            ::std::vec::Vec<::std::sync::Arc<crate::api::v1::Widget>>,
+            ::kgen_runtime::informer::IndexerError,
+        > {
+            self.lister.by_index(index, value)
         }
         /// The generic lister underneath (custom indexes, namespace listers).
         pub fn inner(
             &self,
         ) -> &::kgen_runtime::informer::Lister<crate::api::v1::Widget> {
             &self.lister
+        }
+    }
+    ///Reads the Widget objects of one namespace from the informer's cache.
+    #[derive(Clone)]
+    pub struct WidgetNamespaceLister {
+        lister: ::kgen_runtime::informer::NamespaceLister<crate::api::v1::Widget>,
+    }
+    impl WidgetNamespaceLister {
+        /// The object with this name in the namespace, from the cache.
+        pub fn get(
+            &self,
+            name: &str,
+        ) -> ::std::option::Option<::std::sync::Arc<crate::api::v1::Widget>> {
+            self.lister.get(name)
+        }
+        /// The namespace's objects whose labels match, sorted by name.
+        pub fn list(
+            &self,
+            selector: &::kube::core::Selector,
+        ) -> ::std::vec::Vec<::std::sync::Arc<crate::api::v1::Widget>> {
+            self.lister.list(selector)
+        }
+        /// The namespace's objects a custom index files under `value`; an error when
+        /// the informer has no index of that name.
+        pub fn by_index(
+            &self,
+            index: &str,
+            value: &str,
+        ) -> ::std::result::Result<
+            ::std::vec::Vec<::std::sync::Arc<crate::api::v1::Widget>>,
+            ::kgen_runtime::informer::IndexerError,
+        > {
+            self.lister.by_index(index, value)
         }
     }
 }
@@ -547,7 +613,54 @@ impl SharedInformerFactory {
             factory: ::kgen_runtime::informer::SharedInformerFactory::new(client, resync),
         }
     }
-    /// A factory with options (namespace, selectors, list tweaks) set on the runtime factory.
+    /// Watch namespaced kinds in this namespace only (client-go's `WithNamespace`).
+    pub fn namespace(
+        self,
+        namespace: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            factory: self.factory.namespace(namespace),
+        }
+    }
+    /// Watch only objects matching this label selector, e.g. `"app=web"`.
+    pub fn labels(
+        self,
+        selector: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            factory: self.factory.labels(selector),
+        }
+    }
+    /// Watch only objects matching this field selector, e.g. `"metadata.name=demo"`.
+    pub fn fields(
+        self,
+        selector: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            factory: self.factory.fields(selector),
+        }
+    }
+    /// Change every informer's watcher configuration (client-go's `WithTweakListOptions`).
+    pub fn tweak(
+        self,
+        tweak: impl ::std::ops::Fn(
+            ::kgen_runtime::informer::WatcherConfig,
+        ) -> ::kgen_runtime::informer::WatcherConfig + ::std::marker::Send + ::std::marker::Sync + 'static,
+    ) -> Self {
+        Self {
+            factory: self.factory.tweak(tweak),
+        }
+    }
+    /// A resync period for kind `K` instead of the default (client-go's `WithCustomResyncConfig`).
+    pub fn resync_for<K: 'static>(
+        self,
+        resync: ::std::option::Option<::std::time::Duration>,
+    ) -> Self {
+        Self {
+            factory: self.factory.resync_for::<K>(resync),
+        }
+    }
+    /// A factory over a runtime factory configured by hand.
     pub fn from_runtime(
         factory: ::kgen_runtime::informer::SharedInformerFactory,
     ) -> Self {
