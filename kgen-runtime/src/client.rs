@@ -99,6 +99,104 @@ where
     }
 }
 
+/// What a `+genclient:method` sends its request to: the object's collection, the object, or one
+/// of its subresources.
+fn method_request<K: Resource<DynamicType = ()>>(api: &Api<K>) -> kube::core::Request {
+    kube::core::Request::new(api.resource_url())
+}
+
+/// `+genclient:method=...,verb=get`: reads the object (or its `subresource`) as `R`.
+pub async fn method_get<K, R>(api: &Api<K>, name: &str, subresource: Option<&str>) -> Result<R, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    R: DeserializeOwned,
+{
+    let request = method_request(api);
+    let req = match subresource {
+        Some(sub) => request.get_subresource(sub, name),
+        None => request.get(name, &kube::api::GetParams::default()),
+    };
+    let req = req.map_err(kube::Error::BuildRequest)?;
+    api.clone().into_client().request::<R>(req).await
+}
+
+/// `+genclient:method=...,verb=list`: lists the collection as `R` (a list type).
+pub async fn method_list<K, R>(api: &Api<K>, params: &kube::api::ListParams) -> Result<R, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    R: DeserializeOwned,
+{
+    let req = method_request(api).list(params).map_err(kube::Error::BuildRequest)?;
+    api.clone().into_client().request::<R>(req).await
+}
+
+/// `+genclient:method=...,verb=create`: POSTs `body` to the collection, or to the object's
+/// `subresource` (`name` is then required), answering `R`.
+pub async fn method_create<K, R>(
+    api: &Api<K>,
+    name: Option<&str>,
+    subresource: Option<&str>,
+    params: &PostParams,
+    body: serde_json::Value,
+) -> Result<R, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    R: DeserializeOwned,
+{
+    let data = serde_json::to_vec(&body).map_err(kube::Error::SerdeError)?;
+    let request = method_request(api);
+    let req = match (subresource, name) {
+        (Some(sub), Some(name)) => request.create_subresource(sub, name, params, data),
+        _ => request.create(params, data),
+    };
+    let req = req.map_err(kube::Error::BuildRequest)?;
+    api.clone().into_client().request::<R>(req).await
+}
+
+/// `+genclient:method=...,verb=update`: PUTs `body` to the object (or its `subresource`).
+pub async fn method_update<K, R>(
+    api: &Api<K>,
+    name: &str,
+    subresource: Option<&str>,
+    params: &PostParams,
+    body: serde_json::Value,
+) -> Result<R, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    R: DeserializeOwned,
+{
+    let data = serde_json::to_vec(&body).map_err(kube::Error::SerdeError)?;
+    let request = method_request(api);
+    let req = match subresource {
+        Some(sub) => request.replace_subresource(sub, name, params, data),
+        None => request.replace(name, params, data),
+    };
+    let req = req.map_err(kube::Error::BuildRequest)?;
+    api.clone().into_client().request::<R>(req).await
+}
+
+/// `+genclient:method=...,verb=patch` and `verb=apply`: PATCHes the object (or its `subresource`).
+pub async fn method_patch<K, P, R>(
+    api: &Api<K>,
+    name: &str,
+    subresource: Option<&str>,
+    params: &PatchParams,
+    patch: &Patch<P>,
+) -> Result<R, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    P: Serialize + Debug,
+    R: DeserializeOwned,
+{
+    let request = method_request(api);
+    let req = match subresource {
+        Some(sub) => request.patch_subresource(sub, name, params, patch),
+        None => request.patch(name, params, patch),
+    };
+    let req = req.map_err(kube::Error::BuildRequest)?;
+    api.clone().into_client().request::<R>(req).await
+}
+
 /// The object's `metadata.name`, or a request error when it has none (update and apply need one).
 pub fn object_name<K: Resource>(obj: &K) -> Result<String, kube::Error> {
     obj.meta().name.clone().filter(|n| !n.is_empty()).ok_or_else(|| {

@@ -271,3 +271,66 @@ fn clients_document_their_verbs_and_expose_their_api() {
     );
     assert!(source.contains("pub fn api(&self) -> &::kube::Api<"));
 }
+
+/// Writes a one-kind API with `markers` on the kind into a temporary directory.
+fn one_kind_api(markers: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mod.rs"),
+        format!(
+            "//! +groupName=example.com\n//! +versionName=v1\n\
+             use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;\n\
+             /// +genclient\n{markers}\n\
+             #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\n\
+             pub struct Widget {{\n    pub metadata: ObjectMeta,\n    pub spec: WidgetSpec,\n}}\n\
+             #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\n\
+             pub struct WidgetSpec {{\n    pub size: i32,\n}}\n"
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn resource_name_must_be_the_crds_plural() {
+    let dir = one_kind_api("/// +resourceName=widgets");
+    let ok = kgen_build::generate_rust(&CrdOptions::new([dir.path()]), &CodegenOptions::default());
+    assert!(ok.is_ok(), "the CRD's own plural is accepted");
+
+    let dir = one_kind_api("/// +resourceName=gizmos");
+    let err = kgen_build::generate_rust(&CrdOptions::new([dir.path()]), &CodegenOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("+resourceName=gizmos differs from the CRD's plural `widgets`"),
+        "{text}"
+    );
+    assert!(text.contains("mod.rs:5:5"), "located at the marker: {text}");
+    assert!(text.contains("+kubebuilder:resource:path=gizmos"), "{text}");
+}
+
+#[test]
+fn crate_paths_are_checked() {
+    let dir = one_kind_api("");
+    for (path, ok) in [
+        ("crate", true),
+        ("crate::generated::api", true),
+        ("::my_api", true),
+        ("super", true),
+        ("my crate", false),
+        ("crate::Vec<u8>", false),
+        ("api::crate", false),
+        ("", false),
+    ] {
+        let opts = CodegenOptions {
+            crate_path: path.into(),
+            ..Default::default()
+        };
+        let result = kgen_build::generate_rust(&CrdOptions::new([dir.path()]), &opts);
+        assert_eq!(result.is_ok(), ok, "{path:?}");
+        if let Err(e) = result {
+            let text = e.to_string();
+            assert!(text.contains(&format!("the crate path `{path}`")), "{text}");
+            assert!(text.contains("help:"), "{text}");
+        }
+    }
+}

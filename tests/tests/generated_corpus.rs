@@ -120,3 +120,64 @@ async fn typed_clients_expose_their_api() {
     let api: &kube::Api<Fleet> = fleets.api();
     assert!(api.list(&ListParams::default()).await.unwrap().items.is_empty());
 }
+
+/// `+genclient:method`s with every verb, `result=` and `input=` types, against the fake.
+#[tokio::test]
+async fn custom_methods_with_input_and_result_types() {
+    use k8s_openapi::api::autoscaling::v1::Scale;
+    use kgen_tests::generated::apply::corpus::markers::v1::{FleetApply, FleetSpecApply};
+    let fake: FakeApiServer = fake_api_server();
+    let fleets = Clientset::new(fake.client()).markers_v1().fleets();
+    let spec = |replicas| FleetSpec {
+        replicas,
+        tier: "gold".into(),
+        selector: None,
+    };
+    fleets
+        .create(&Fleet::new("blue", spec(3)), &PostParams::default())
+        .await
+        .unwrap();
+
+    // GetScale answers an autoscaling/v1 Scale read from the scale subresource.
+    let scale: Scale = fleets.get_scale("blue").await.unwrap();
+    assert_eq!(scale.spec.as_ref().and_then(|s| s.replicas), Some(3));
+    assert_eq!(scale.metadata.name.as_deref(), Some("blue"));
+
+    // UpdateScale PUTs a Scale to the subresource: the Fleet's replicas follow.
+    let mut wanted = scale.clone();
+    wanted.spec.as_mut().unwrap().replicas = Some(5);
+    let updated: Scale = fleets
+        .update_scale("blue", &wanted, &PostParams::default())
+        .await
+        .unwrap();
+    assert_eq!(updated.spec.and_then(|s| s.replicas), Some(5));
+    assert_eq!(fleets.get("blue").await.unwrap().spec.replicas, 5);
+    let put = fake.actions().into_iter().rfind(|a| a.verb == "update").unwrap();
+    assert_eq!(put.subresource.as_deref(), Some("scale"));
+    assert_eq!(put.body.as_ref().unwrap()["kind"], "Scale");
+
+    // GetFleetStatus reads the status subresource as a Fleet (no result=).
+    let status: Fleet = fleets.get_fleet_status("blue").await.unwrap();
+    assert_eq!(status.metadata.name.as_deref(), Some("blue"));
+
+    // CreateCopy POSTs to the collection, with apiVersion and kind although Fleet's Serialize is
+    // generated; ListAll lists as the kind.
+    let copy: Fleet = fleets
+        .create_copy(&Fleet::new("green", spec(1)), &PostParams::default())
+        .await
+        .unwrap();
+    assert_eq!(copy.spec.replicas, 1);
+    let all = fleets.list_all(&ListParams::default()).await.unwrap();
+    let mut names: Vec<String> = all.items.iter().filter_map(|f| f.metadata.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["blue", "green"]);
+
+    // ApplyReplicas takes the kind's apply configuration by default.
+    let config = FleetApply::new("blue").spec(FleetSpecApply::default().replicas(7));
+    let applied: Fleet = fleets.apply_replicas("blue", &config, "scaler", true).await.unwrap();
+    assert_eq!(applied.spec.replicas, 7);
+    assert_eq!(applied.spec.tier, "gold", "the other manager's field stays");
+    let patch = fake.actions().pop().unwrap();
+    assert_eq!(patch.patch_type.as_deref(), Some("apply"));
+    assert_eq!(patch.body.as_ref().unwrap()["spec"], serde_json::json!({"replicas": 7}));
+}

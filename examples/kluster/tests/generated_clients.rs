@@ -258,9 +258,7 @@ async fn informer_factory_options_and_custom_indexes() {
         .namespace("default")
         .labels("team=x");
     let informer = factory.kgen_v1alpha1().klusters();
-    informer
-        .add_indexer("region", |k| vec![k.spec.region.clone()])
-        .unwrap();
+    informer.add_indexer("region", |k| vec![k.spec.region.clone()]).unwrap();
     factory.start();
     assert!(
         tokio::time::timeout(Duration::from_secs(10), factory.wait_for_cache_sync())
@@ -269,9 +267,16 @@ async fn informer_factory_options_and_custom_indexes() {
     );
     let lister = informer.lister();
     let names = |objs: Vec<Arc<Kluster>>| objs.iter().map(|k| k.name_any()).collect::<Vec<_>>();
-    assert_eq!(names(lister.list(&Selector::default())), ["a", "b"], "namespace and labels applied");
+    assert_eq!(
+        names(lister.list(&Selector::default())),
+        ["a", "b"],
+        "namespace and labels applied"
+    );
     assert_eq!(names(lister.by_index("region", "fra1").unwrap()), ["a"]);
-    assert_eq!(names(lister.klusters("default").by_index("region", "nyc1").unwrap()), ["b"]);
+    assert_eq!(
+        names(lister.klusters("default").by_index("region", "nyc1").unwrap()),
+        ["b"]
+    );
     assert!(lister.klusters("default").get("c").is_none(), "team=y is not watched");
     assert_eq!(names(lister.klusters("default").list(&Selector::default())), ["a", "b"]);
     let err = lister.by_index("zone", "z").unwrap_err();

@@ -169,34 +169,7 @@ pub fn resource_client(
         });
     }
     for m in &spec.methods {
-        let name = super::ident_or_placeholder(&to_snake(&m.name));
-        let sub = m.subresource.clone().unwrap_or_default();
-        let doc = format!(
-            "`+genclient:method={}` ({} {}).",
-            m.name,
-            m.verb,
-            if sub.is_empty() { "the object" } else { &sub }
-        );
-        let body = match (m.verb.as_str(), sub.is_empty()) {
-            ("get", true) => quote! { self.api.get(name).await },
-            ("get", false) => quote! { self.api.get_subresource(#sub, name).await },
-            ("patch", true) => quote! { self.api.patch(name, params, patch).await },
-            ("patch", false) => {
-                quote! { self.api.patch_subresource(#sub, name, params, patch).await }
-            }
-            _ => quote! { self.api.get(name).await },
-        };
-        let sig = match m.verb.as_str() {
-            "patch" => quote! {
-                pub async fn #name<P: ::serde::Serialize + ::std::fmt::Debug>(
-                    &self, name: &str, params: &::kube::api::PatchParams, patch: &::kube::api::Patch<P>,
-                ) -> #result<#ty>
-            },
-            _ => quote! { pub async fn #name(&self, name: &str) -> #result<#ty> },
-        };
-        if matches!(m.verb.as_str(), "get" | "patch") {
-            methods.push(quote! { #[doc = #doc] #sig { #body } });
-        }
+        methods.push(custom_method(api, k, m, crate_path, &ty, config.as_ref()));
     }
     let verbs = crate::markers::defs::genclient::VERBS;
     let has: Vec<&str> = verbs.iter().copied().filter(|v| spec.has(v)).collect();
@@ -231,6 +204,133 @@ pub fn resource_client(
             }
             #(#methods)*
         }
+    }
+}
+
+/// The Rust type of a method's `input=`/`result=`, or `default`.
+fn method_type(
+    api: &Api,
+    t: Option<&crate::model::client::MethodType>,
+    crate_path: &str,
+    default: &TokenStream,
+) -> TokenStream {
+    use crate::model::client::MethodType;
+    match t {
+        None => default.clone(),
+        Some(MethodType::Local(id)) => rust_path(crate_path, &api.ty(*id).rust_path),
+        Some(MethodType::External(path)) => syn::parse_str::<syn::Path>(path)
+            .map(|p| quote!(#p))
+            .unwrap_or_else(|_| default.clone()),
+    }
+}
+
+/// One `+genclient:method`: the verb's request to the object, its collection or a subresource,
+/// with the `input=` and `result=` types (default: the kind; for apply, its apply configuration).
+fn custom_method(
+    api: &Api,
+    k: &KindInfo,
+    m: &crate::model::client::Method,
+    crate_path: &str,
+    ty: &TokenStream,
+    config: Option<&TokenStream>,
+) -> TokenStream {
+    use crate::model::client::MethodType;
+    let result = quote!(::kube::Result);
+    let name = super::ident_or_placeholder(&to_snake(&m.name));
+    let sub = match &m.subresource {
+        Some(s) => quote!(::std::option::Option::Some(#s)),
+        None => quote!(::std::option::Option::None),
+    };
+    let target = m
+        .subresource
+        .as_ref()
+        .map(|s| format!("the `{s}` subresource"))
+        .unwrap_or_else(|| "the object".into());
+    let out_ty = method_type(api, m.result_type.as_ref(), crate_path, ty);
+    let out_name = m.result.clone().unwrap_or_else(|| k.kind.name.clone());
+    let kind_input = m.input_type.is_none() || m.input_type == Some(MethodType::Local(k.kind.type_id));
+    let body = if kind_input {
+        quote!(::kgen_runtime::client::with_type_meta(obj)?)
+    } else {
+        quote!(::kgen_runtime::__private::serde_json::to_value(obj).map_err(::kube::Error::SerdeError)?)
+    };
+    let in_ty = method_type(api, m.input_type.as_ref(), crate_path, ty);
+    let client = quote!(::kgen_runtime::client);
+    let (doc, tokens) = match m.verb.as_str() {
+        "get" => (
+            format!("GET of {target}, answering `{out_name}`."),
+            quote! {
+                pub async fn #name(&self, name: &str) -> #result<#out_ty> {
+                    #client::method_get(&self.api, name, #sub).await
+                }
+            },
+        ),
+        "list" => (
+            format!("LIST of the collection, answering a list of `{out_name}`."),
+            quote! {
+                pub async fn #name(&self, params: &::kube::api::ListParams) -> #result<::kube::api::ObjectList<#out_ty>> {
+                    #client::method_list(&self.api, params).await
+                }
+            },
+        ),
+        "create" if m.subresource.is_some() => (
+            format!("POST to {target} of the object `name`, answering `{out_name}`."),
+            quote! {
+                pub async fn #name(&self, name: &str, obj: &#in_ty, params: &::kube::api::PostParams) -> #result<#out_ty> {
+                    #client::method_create(&self.api, ::std::option::Option::Some(name), #sub, params, #body).await
+                }
+            },
+        ),
+        "create" => (
+            format!("POST to the collection, answering `{out_name}`."),
+            quote! {
+                pub async fn #name(&self, obj: &#in_ty, params: &::kube::api::PostParams) -> #result<#out_ty> {
+                    #client::method_create(&self.api, ::std::option::Option::None, #sub, params, #body).await
+                }
+            },
+        ),
+        "update" => (
+            format!("PUT to {target}, answering `{out_name}`."),
+            quote! {
+                pub async fn #name(&self, name: &str, obj: &#in_ty, params: &::kube::api::PostParams) -> #result<#out_ty> {
+                    #client::method_update(&self.api, name, #sub, params, #body).await
+                }
+            },
+        ),
+        "patch" => (
+            format!("PATCH of {target}, answering `{out_name}`."),
+            quote! {
+                pub async fn #name<P: ::serde::Serialize + ::std::fmt::Debug>(
+                    &self,
+                    name: &str,
+                    params: &::kube::api::PatchParams,
+                    patch: &::kube::api::Patch<P>,
+                ) -> #result<#out_ty> {
+                    #client::method_patch(&self.api, name, #sub, params, patch).await
+                }
+            },
+        ),
+        _ => {
+            // apply: the input is an apply configuration (the kind's unless `input=` names one).
+            let in_ty = match (&m.input_type, config) {
+                (None, Some(c)) => c.clone(),
+                _ => in_ty,
+            };
+            (
+                format!("Server-side apply to {target} as `field_manager`, answering `{out_name}`."),
+                quote! {
+                    pub async fn #name(&self, name: &str, config: &#in_ty, field_manager: &str, force: bool) -> #result<#out_ty> {
+                        let params = #client::apply_params(field_manager, force);
+                        #client::method_patch(&self.api, name, #sub, &params, &::kube::api::Patch::Apply(config)).await
+                    }
+                },
+            )
+        }
+    };
+    let doc = format!("`+genclient:method={}`: {doc}", m.name);
+    quote! {
+        #[doc = #doc]
+        #tokens
     }
 }
 

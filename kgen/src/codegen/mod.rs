@@ -106,6 +106,27 @@ fn crd_const(crds: &[Crd], crd: &Crd) -> String {
     format!("KGEN_CRD_{i}")
 }
 
+/// Checks a crate path option: a Rust module path (`crate`, `crate::a`, `::my_crate`, `super`),
+/// without generics, that a type path can start with.
+pub fn check_crate_path(path: &str) -> Result<(), String> {
+    let parsed: syn::Path = syn::parse_str(path)
+        .map_err(|_| format!("the crate path `{path}` (--crate-path, Builder::crate_path) is not a Rust path"))?;
+    if parsed.segments.iter().any(|s| !s.arguments.is_none()) {
+        return Err(format!(
+            "the crate path `{path}` (--crate-path, Builder::crate_path) has generic arguments; give a module path"
+        ));
+    }
+    for (i, seg) in parsed.segments.iter().enumerate() {
+        let id = seg.ident.to_string();
+        if matches!(id.as_str(), "crate" | "self" | "Self") && (i > 0 || parsed.leading_colon.is_some()) {
+            return Err(format!(
+                "the crate path `{path}` (--crate-path, Builder::crate_path): `{id}` can only start a path"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `crate` + `["api", "v1", "Kluster"]` → `crate::api::v1::Kluster`.
 pub fn rust_path(crate_path: &str, segments: &[String]) -> TokenStream {
     let mut text = crate_path.to_string();
@@ -126,6 +147,13 @@ pub fn generate(
     opts: &CodegenOptions,
     diags: &mut Diagnostics,
 ) -> String {
+    if let Err(message) = check_crate_path(&opts.crate_path) {
+        diags.push(
+            crate::diag::Diagnostic::error(None, message)
+                .with_help("give the Rust path of the module that contains the input's root module, e.g. `crate`, `crate::model` or `::my_api`"),
+        );
+        return String::new();
+    }
     // Which CRD (and so plural and scope) each kind belongs to.
     let infos: Vec<KindInfo> = api
         .kinds
@@ -200,6 +228,7 @@ pub fn generate(
                 }
             }
             check_names(api, k, &module, &mut modules_seen, diags);
+            check_resource_name(api, k, diags);
             by_gv.entry(module).or_default().push((k, spec));
         }
     }
@@ -448,6 +477,27 @@ pub fn generate(
         }
     }
     out
+}
+
+/// `+resourceName` (code-generator's name for the client's resource) must be the CRD's plural:
+/// the typed client talks to the resource the CRD serves, and any other name would be a 404.
+fn check_resource_name(api: &Api, k: &KindInfo, diags: &mut Diagnostics) {
+    let def = api.ty(k.kind.type_id);
+    let Some(m) = def.marker(crate::markers::defs::Id::ResourceName) else {
+        return;
+    };
+    let wanted = m.str("").unwrap_or_default();
+    if wanted != k.plural {
+        diags.push(
+            m.error(format!(
+                "+resourceName={wanted} differs from the CRD's plural `{}`: the client would call a resource the API server does not serve",
+                k.plural
+            ))
+            .with_help(format!(
+                "name the CRD's plural with +kubebuilder:resource:path={wanted}, or drop +resourceName"
+            )),
+        );
+    }
 }
 
 /// Reports names of the clientset that Rust cannot spell: the group-version's module (from the

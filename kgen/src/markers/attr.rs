@@ -132,7 +132,11 @@ fn parse_one(
                 Err(_) => {
                     errors.push(AttrError::new(
                         span,
-                        format!("`{ident}` needs a value: `{ident} = <{}>`{}", ty.describe(), example(&ident.to_string(), ty)),
+                        format!(
+                            "`{ident}` needs a value: `{ident} = <{}>`{}",
+                            ty.describe(),
+                            example(&ident.to_string(), ty)
+                        ),
                     ));
                     skip_rest(&meta);
                     return;
@@ -450,7 +454,8 @@ mod tests {
         let (_, e) = parse("#[kgen(skip_verbs(delete, patch))]");
         assert_eq!(e.len(), 1);
         assert!(
-            e[0].message.contains(r#"e.g. `skip_verbs = "a,b"` or `skip_verbs = ["a", "b"]`"#),
+            e[0].message
+                .contains(r#"e.g. `skip_verbs = "a,b"` or `skip_verbs = ["a", "b"]`"#),
             "{}",
             e[0].message
         );

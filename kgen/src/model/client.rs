@@ -9,7 +9,14 @@ use crate::markers::registry::closest;
 use std::collections::BTreeSet;
 
 /// Methods of a generated client that are not verbs (verbs are checked by name).
-const GENERATED_METHODS: &[&str] = &["new", "api", "get_opt", "patch_status"];
+const GENERATED_METHODS: &[&str] = &[
+    "new",
+    "api",
+    "get_opt",
+    "patch_status",
+    "apply_object",
+    "apply_object_status",
+];
 
 /// An extra client method from `+genclient:method`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,10 +27,97 @@ pub struct Method {
     pub verb: String,
     /// Subresource, if any.
     pub subresource: Option<String>,
-    /// Input type (create/update/apply).
+    /// Input type (create/update/apply), as written.
     pub input: Option<String>,
-    /// Result type.
+    /// Result type, as written.
     pub result: Option<String>,
+    /// The input type, resolved (`None`: the kind, or for apply its apply configuration).
+    pub input_type: Option<MethodType>,
+    /// The result type, resolved (`None`: the kind).
+    pub result_type: Option<MethodType>,
+}
+
+/// A type named by `input=` or `result=` of `+genclient:method`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MethodType {
+    /// A type of the input.
+    Local(super::TypeId),
+    /// A k8s-openapi type, by absolute path (`::k8s_openapi::api::autoscaling::v1::Scale`).
+    External(String),
+}
+
+/// Resolves a method's `input=`/`result=`: a type of the input by name (the kind's module first)
+/// or path, a k8s-openapi path, or code-generator's Go spelling of a Kubernetes type
+/// (`k8s.io/api/autoscaling/v1.Scale`).
+fn method_type(api: &Api, kind: &Kind, text: &str) -> Result<MethodType, String> {
+    let text = text.trim();
+    if text.contains('/') {
+        // Go: `<package path>.<Name>`.
+        let (package, name) = text
+            .rsplit_once('.')
+            .filter(|(p, n)| !p.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| format!("`{text}` is not a Go type like k8s.io/api/autoscaling/v1.Scale"))?;
+        if let Some(rest) = package.strip_prefix("k8s.io/") {
+            let mut path = vec!["k8s_openapi".to_string()];
+            path.extend(rest.split('/').map(|s| s.replace('-', "_")));
+            path.push(name.to_string());
+            return external(&path, text);
+        }
+        // Another Go package: the input's type of that name.
+        return local(api, kind, &[name.to_string()], text);
+    }
+    let segs: Vec<String> = text.trim_start_matches("::").split("::").map(str::to_string).collect();
+    if segs.iter().any(|s| s.is_empty()) {
+        return Err(format!("`{text}` is not a type path"));
+    }
+    match segs[0].as_str() {
+        "k8s_openapi" | "kube" | "kube_core" => external(&segs, text),
+        _ => local(api, kind, &segs, text),
+    }
+}
+
+fn external(path: &[String], text: &str) -> Result<MethodType, String> {
+    if crate::builtin::definition_name(path).is_none() {
+        let hint = crate::builtin::suggest(path)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(format!("`{text}` is not a Kubernetes type k8s-openapi has{hint}"));
+    }
+    let rest = if path[0] == "k8s_openapi" {
+        &path[1..]
+    } else {
+        &path[2..]
+    };
+    Ok(MethodType::External(format!("::k8s_openapi::{}", rest.join("::"))))
+}
+
+fn local(api: &Api, kind: &Kind, segs: &[String], text: &str) -> Result<MethodType, String> {
+    let segs = if segs.first().map(String::as_str) == Some("crate") {
+        &segs[1..]
+    } else {
+        segs
+    };
+    let Some((name, module)) = segs.split_last() else {
+        return Err(format!("`{text}` is not a type path"));
+    };
+    let home = &api.ty(kind.type_id).module;
+    let candidates: Vec<usize> = (0..api.types.len())
+        .filter(|&i| {
+            let t = &api.types[i];
+            t.name == *name && (module.is_empty() || t.rust_path.ends_with(segs) || t.module.ends_with(module))
+        })
+        .collect();
+    let pick = match candidates.as_slice() {
+        [one] => Some(*one),
+        many => many.iter().copied().find(|&i| &api.types[i].module == home),
+    };
+    pick.map(|i| MethodType::Local(super::TypeId(i))).ok_or_else(|| {
+        if candidates.is_empty() {
+            format!("no type `{text}` in the input")
+        } else {
+            format!("`{text}` names several types of the input; write its module path")
+        }
+    })
 }
 
 /// The typed client of one kind.
@@ -150,7 +244,24 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
             subresource: m.str("subresource").map(String::from),
             input: m.str("input").map(String::from),
             result: m.str("result").map(String::from),
+            input_type: None,
+            result_type: None,
         };
+        let mut method = method;
+        let help = "name a type of the input (`KlusterStatus`, `crate::api::v1::KlusterStatus`), a k8s-openapi \
+                    type (`k8s_openapi::api::autoscaling::v1::Scale`) or code-generator's Go spelling \
+                    (`k8s.io/api/autoscaling/v1.Scale`)";
+        for (arg, text) in [("input", method.input.clone()), ("result", method.result.clone())] {
+            let Some(text) = text else { continue };
+            match method_type(api, kind, &text) {
+                Ok(t) if arg == "input" => method.input_type = Some(t),
+                Ok(t) => method.result_type = Some(t),
+                Err(e) => diags.push(
+                    m.error(format!("+genclient:method {} `{arg}`: {e}", method.name))
+                        .with_help(help),
+                ),
+            }
+        }
         let snake = crate::codegen::client::to_snake(&method.name);
         if !method.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             || !method.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -196,6 +307,18 @@ fn client_spec(api: &Api, index: usize, kind: &Kind, diags: &mut Diagnostics) ->
                 "+genclient:method {} has the name of a standard verb",
                 method.name
             )));
+        }
+        if method.subresource.as_deref() == Some("scale") && method.result.is_none() && method.verb != "patch" {
+            diags.push(
+                crate::diag::Diagnostic::warning(
+                    m.location.clone(),
+                    format!(
+                        "+genclient:method {}: the scale subresource answers an autoscaling/v1 Scale, not a {}",
+                        method.name, def.name
+                    ),
+                )
+                .with_help("add result=k8s.io/api/autoscaling/v1.Scale"),
+            );
         }
         if methods.iter().any(|x| x.name == method.name) {
             diags.push(m.error(format!("+genclient:method {} is declared twice", method.name)));
