@@ -28,6 +28,7 @@ pub mod output;
 pub mod rbac;
 pub mod schema;
 pub mod source;
+pub mod timings;
 
 pub use builder::{BuildReport, Builder};
 pub use builtin::KubeVersion;
@@ -87,11 +88,15 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
 /// [`generate_crds`] on the caller's thread, reporting into `diags` (which keeps the loaded
 /// sources for later stages' diagnostics).
 fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed> {
+    timings::start();
     let (files, inputs) = source::load(&opts.paths, diags);
+    timings::mark("parse");
     let api = model::build(&files, diags);
     // The syntax trees are the largest thing in memory; the model has all it needs from them.
     drop(files);
+    timings::mark("model");
     let crds = crd::assemble(&api, opts.kube_version, diags);
+    timings::mark("crds");
     let clients = model::client::client_specs(&api, diags);
     if diags.has_errors() {
         return Err(Failed {
@@ -112,6 +117,7 @@ fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed>
             }
         })
         .collect();
+    timings::mark("render");
     Ok(CrdOutput {
         crds,
         files,
@@ -132,6 +138,7 @@ fn rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutp
     let mut diags = Diagnostics::new();
     let mut out = crds(opts, &mut diags)?;
     let source = codegen::generate(&out.api, &out.crds, &out.clients, codegen, &mut diags);
+    timings::mark("codegen");
     if diags.has_errors() {
         let mut all = diags.take_sorted();
         all.extend(out.warnings);

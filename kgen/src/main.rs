@@ -165,7 +165,16 @@ fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    let code = run();
+    kgen_build::timings::report();
+    code
+}
+
+fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Crd(args) => crd(args),
@@ -223,7 +232,9 @@ fn crd(args: CrdArgs) -> ExitCode {
     if args.check {
         return check(&args.out, &out.files);
     }
-    match write_files(&args.out, &out.files) {
+    let written = write_files(&args.out, &out.files);
+    kgen_build::timings::mark("write");
+    match written {
         Ok(r) => {
             println!(
                 "wrote {} CRD file(s) to {} ({} unchanged)",
@@ -275,7 +286,9 @@ fn client(args: ClientArgs) -> ExitCode {
     if args.check {
         return check_what(&args.out, &files, "Rust", "the API types");
     }
-    match write_files(&args.out, &files) {
+    let written = write_files(&args.out, &files);
+    kgen_build::timings::mark("write");
+    match written {
         Ok(r) => {
             let state = if r.written.is_empty() { "unchanged" } else { "written" };
             println!("{} {state}", args.out.join("mod.rs").display());

@@ -8,10 +8,10 @@
 //! type (numbers, strings, enums, Kubernetes' own types) is used as it is. They live in the
 //! generated `apply` module, under the same module path as the type they configure.
 
-use super::{KindInfo, ident_or_placeholder, rust_path};
+use super::{KindInfo, ident_or_placeholder};
 use crate::model::{Api, Field, Known, TypeBody, TypeId, TypeRef};
-use proc_macro2::{TokenStream, TokenTree};
-use quote::{format_ident, quote};
+use proc_macro2::TokenStream;
+use quote::quote;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The placeholder [`crate::model::Field::rust_ty`] uses for the input's type `id`.
@@ -152,277 +152,297 @@ impl<'a> ApplyTypes<'a> {
         self.structs.contains(&id)
     }
 
+    /// The text of `segments` as a path (`r#type` for keywords).
+    fn path_text(segments: &[String]) -> String {
+        segments
+            .iter()
+            .map(|s| ident_or_placeholder(s).to_string())
+            .collect::<Vec<_>>()
+            .join("::")
+    }
+
     /// The field's type in an apply configuration declared in `apply::<module>`, without its
-    /// outer `Option`.
-    fn field_type(&self, f: &Field, module: &[String]) -> TokenStream {
-        let json = quote!(::kgen_runtime::__private::serde_json::Value);
-        let Some(spelled) = f.rust_ty.as_ref().filter(|_| !f.serde.custom_serialize) else {
-            return json;
+    /// outer `Option`, as text.
+    fn field_type(&self, f: &Field, module: &[String]) -> String {
+        const JSON: &str = "::kgen_runtime::__private::serde_json::Value";
+        let Some(spelled) = f.rust_ty.as_deref().filter(|_| !f.serde.custom_serialize) else {
+            return JSON.into();
         };
-        let Ok(mut ty) = syn::parse_str::<syn::Type>(spelled) else {
-            return json;
+        let spelled = if f.ty.is_option() {
+            option_inner(spelled).unwrap_or(spelled)
+        } else {
+            spelled
         };
-        if f.ty.is_option()
-            && let Some(inner) = option_inner(&ty)
-        {
-            ty = inner;
-        }
-        self.substitute(quote!(#ty), module)
+        self.substitute(spelled, module)
     }
 
     /// Replaces each placeholder by the apply configuration of a struct, or the path of any
     /// other input type.
-    fn substitute(&self, tokens: TokenStream, module: &[String]) -> TokenStream {
-        tokens
-            .into_iter()
-            .map(|tt| match tt {
-                TokenTree::Group(g) => {
-                    let mut group = proc_macro2::Group::new(g.delimiter(), self.substitute(g.stream(), module));
-                    group.set_span(g.span());
-                    quote!(#group)
-                }
-                TokenTree::Ident(i) if i.to_string().starts_with(PLACEHOLDER) => {
-                    let text = i.to_string();
-                    match text[PLACEHOLDER.len()..].parse().map(TypeId) {
-                        Ok(id) if self.structs.contains(&id) => {
-                            let (at, name) = self.location(id);
-                            if at == module {
-                                let name = format_ident!("{}", name);
-                                quote!(#name)
-                            } else {
-                                self.path_from(id, module.len() + 1)
-                            }
+    fn substitute(&self, spelled: &str, module: &[String]) -> String {
+        let mut out = String::with_capacity(spelled.len() + 32);
+        let mut rest = spelled;
+        while let Some(at) = rest.find(PLACEHOLDER) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + PLACEHOLDER.len()..];
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            let id = after[..digits]
+                .parse()
+                .ok()
+                .map(TypeId)
+                .filter(|id| id.0 < self.api.types.len());
+            match id {
+                Some(id) if self.structs.contains(&id) => {
+                    let (at_module, name) = self.location(id);
+                    if at_module != module {
+                        for _ in 0..=module.len() {
+                            out.push_str("super::");
                         }
-                        Ok(id) if id.0 < self.api.types.len() => rust_path(self.crate_path, &self.api.ty(id).rust_path),
-                        _ => quote!(#i),
+                        out.push_str("apply::");
+                        for m in at_module {
+                            out.push_str(&ident_or_placeholder(m).to_string());
+                            out.push_str("::");
+                        }
                     }
+                    out.push_str(&name);
                 }
-                other => quote!(#other),
-            })
-            .collect()
+                Some(id) => {
+                    out.push_str(self.crate_path);
+                    out.push_str("::");
+                    out.push_str(&Self::path_text(&self.api.ty(id).rust_path));
+                }
+                None => out.push_str(&rest[at..at + PLACEHOLDER.len() + digits]),
+            }
+            rest = &after[digits..];
+        }
+        out.push_str(rest);
+        out
     }
 
-    /// The `apply` module: every configuration, in modules mirroring the input's.
-    pub fn module(&self) -> TokenStream {
-        let mut by_module: BTreeMap<&[String], Vec<TokenStream>> = BTreeMap::new();
+    /// The `apply` module as formatted Rust: every configuration, in modules mirroring the
+    /// input's. Written as text, not through syn and prettyplease: it is most of the generated
+    /// code, and its shape is regular.
+    pub fn module(&self) -> String {
+        let mut by_module: BTreeMap<&[String], Vec<TypeId>> = BTreeMap::new();
         for &id in &self.structs {
-            let (module, _) = self.location(id);
-            by_module
-                .entry(module)
-                .or_default()
-                .push(self.configuration(id, module));
+            by_module.entry(self.location(id).0).or_default().push(id);
         }
-        let tree = nest(&by_module, &[]);
-        quote! {
-            /// Apply configurations for server-side apply (kgen): one per kind and per struct a
-            /// kind reaches, every field optional, under the module path of the type they
-            /// configure. A field manager owns exactly the fields it sets.
-            #[allow(clippy::all)]
-            pub mod apply {
-                #tree
+        let mut out = String::new();
+        out.push_str(
+            "/// Apply configurations for server-side apply (kgen): one per kind and per struct a\n\
+             /// kind reaches, every field optional, under the module path of the type they\n\
+             /// configure. A field manager owns exactly the fields it sets.\n\
+             #[allow(clippy::all)]\n\
+             pub mod apply {\n",
+        );
+        self.nest(&by_module, &[], 1, &mut out);
+        out.push_str("}\n");
+        out
+    }
+
+    /// The configurations of `prefix` and its submodules, at `depth` levels of indentation.
+    fn nest(&self, by_module: &BTreeMap<&[String], Vec<TypeId>>, prefix: &[String], depth: usize, out: &mut String) {
+        if let Some(ids) = by_module.get(prefix) {
+            for &id in ids {
+                self.configuration(id, prefix, depth, out);
             }
         }
+        let children: BTreeSet<&String> = by_module
+            .keys()
+            .filter(|m| m.len() > prefix.len() && m.starts_with(prefix))
+            .map(|m| &m[prefix.len()])
+            .collect();
+        let pad = "    ".repeat(depth);
+        for child in children {
+            let mut path = prefix.to_vec();
+            path.push(child.clone());
+            out.push_str(&format!(
+                "{pad}#[allow(missing_docs)]\n{pad}pub mod {} {{\n",
+                ident_or_placeholder(child)
+            ));
+            self.nest(by_module, &path, depth + 1, out);
+            out.push_str(&format!("{pad}}}\n"));
+        }
     }
 
-    /// One apply configuration, declared in `apply::<module>`.
-    fn configuration(&self, id: TypeId, module: &[String]) -> TokenStream {
+    /// One apply configuration, declared in `apply::<module>` at `depth` levels of indentation.
+    fn configuration(&self, id: TypeId, module: &[String], depth: usize, out: &mut String) {
+        use std::fmt::Write;
         let def = self.api.ty(id);
         let (_, name) = self.location(id);
-        let name = format_ident!("{}", name);
-        let original = rust_path(self.crate_path, &def.rust_path);
+        let pad = "    ".repeat(depth);
         let kind = self.kinds.get(&id).copied();
-        let mut fields = Vec::new();
-        let mut field_ids = Vec::new();
-        let mut setters = Vec::new();
-        for f in apply_fields(def.fields(), kind.is_some()) {
-            let id = ident_or_placeholder(&f.rust_name);
-            field_ids.push(id.clone());
-            let json = &f.json_name;
-            let ty = self.field_type(f, module);
-            let doc = first_line(&f.description);
-            let field_doc = if doc.is_empty() {
-                format!(" `{json}`.")
-            } else {
-                format!(" {doc}")
-            };
-            if f.serde.flatten {
-                fields.push(quote! {
-                    #[doc = #field_doc]
-                    #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
-                    pub #id: ::std::option::Option<#ty>,
-                });
-            } else {
-                fields.push(quote! {
-                    #[doc = #field_doc]
-                    #[serde(rename = #json, skip_serializing_if = "::std::option::Option::is_none")]
-                    pub #id: ::std::option::Option<#ty>,
-                });
-            }
-            let setter_doc = if doc.is_empty() {
-                format!(" Sets `{json}`.")
-            } else {
-                format!(" Sets `{json}`: {doc}")
-            };
-            setters.push(quote! {
-                #[doc = #setter_doc]
-                pub fn #id(mut self, value: impl ::std::convert::Into<#ty>) -> Self {
-                    self.#id = ::std::option::Option::Some(value.into());
-                    self
-                }
-            });
-        }
-        let derives: Vec<proc_macro2::Ident> = self
+        let fields: Vec<(&Field, String, String)> = apply_fields(def.fields(), kind.is_some())
+            .map(|f| {
+                (
+                    f,
+                    ident_or_placeholder(&f.rust_name).to_string(),
+                    self.field_type(f, module),
+                )
+            })
+            .collect();
+        let derives: String = self
             .derives
             .get(&id)
             .into_iter()
             .flatten()
-            .map(|d| format_ident!("{}", d))
+            .map(|d| format!("{d}, "))
             .collect();
-        let Some(k) = kind else {
-            let doc = format!(
-                " Apply configuration of [`{}`]({}): every field optional; only the fields set are sent.",
-                def.name,
-                original.to_string().replace(' ', "")
-            );
-            return quote! {
-                #[doc = #doc]
-                #[derive(#(#derives,)* ::std::default::Default, ::serde::Serialize)]
-                pub struct #name {
-                    #(#fields)*
-                }
-                impl #name {
-                    #(#setters)*
-                }
-            };
+        // `write!` to a String cannot fail.
+        let mut w = |text: std::fmt::Arguments<'_>| {
+            let _ = out.write_fmt(text);
         };
-        let api_version = if k.group.is_empty() {
-            k.version.clone()
-        } else {
-            format!("{}/{}", k.group, k.version)
-        };
-        let kind_name = &k.kind.name;
-        let meta = quote!(::k8s_openapi::apimachinery::pkg::apis::meta::v1);
-        let (new_args, new_doc, namespace) = if k.namespaced {
-            (
-                quote!(name: &str, namespace: &str),
-                format!(" A {kind_name} to apply: this name in this namespace, nothing else set."),
-                quote!(::std::option::Option::Some(namespace.to_string())),
-            )
-        } else {
-            (
-                quote!(name: &str),
-                format!(" A {kind_name} to apply (cluster-scoped): this name, nothing else set."),
-                quote!(::std::option::Option::None),
-            )
-        };
-        let doc = format!(
-            " Apply configuration of a {kind_name} ({api_version}) for server-side apply: `apiVersion`, \
-             `kind` and `metadata`, and only the fields set with the setters, so the field manager \
-             owns only those."
-        );
-        quote! {
-            #[doc = #doc]
-            #[derive(#(#derives,)* ::serde::Serialize)]
-            pub struct #name {
-                #[serde(rename = "apiVersion")]
-                api_version: &'static str,
-                kind: &'static str,
-                /// `metadata`: name and namespace, plus the labels, annotations, owner references
-                /// and finalizers this manager owns.
-                pub metadata: #meta::ObjectMeta,
-                #(#fields)*
+        match kind {
+            None => {
+                let original = format!("{}::{}", self.crate_path, Self::path_text(&def.rust_path));
+                w(format_args!(
+                    "{pad}/// Apply configuration of [`{}`]({original}): every field optional; only the fields set are sent.\n",
+                    def.name
+                ));
+                w(format_args!("{pad}#[derive({derives}Default, ::serde::Serialize)]\n"));
+                w(format_args!("{pad}pub struct {name} {{\n"));
             }
-            impl #name {
-                #[doc = #new_doc]
-                pub fn new(#new_args) -> Self {
-                    Self {
-                        api_version: #api_version,
-                        kind: #kind_name,
-                        metadata: #meta::ObjectMeta {
-                            name: ::std::option::Option::Some(name.to_string()),
-                            namespace: #namespace,
-                            ..::std::default::Default::default()
-                        },
-                        #(#field_ids: ::std::option::Option::None,)*
-                    }
-                }
-                /// The name this configuration applies to.
-                pub fn name(&self) -> ::std::option::Option<&str> {
-                    self.metadata.name.as_deref()
-                }
-                /// Adds a label (owned by this manager).
-                pub fn with_label(mut self, key: impl ::std::convert::Into<::std::string::String>, value: impl ::std::convert::Into<::std::string::String>) -> Self {
-                    self.metadata.labels.get_or_insert_with(::std::default::Default::default).insert(key.into(), value.into());
-                    self
-                }
-                /// Adds an annotation (owned by this manager).
-                pub fn with_annotation(mut self, key: impl ::std::convert::Into<::std::string::String>, value: impl ::std::convert::Into<::std::string::String>) -> Self {
-                    self.metadata.annotations.get_or_insert_with(::std::default::Default::default).insert(key.into(), value.into());
-                    self
-                }
-                /// Adds an owner reference (owned by this manager).
-                pub fn with_owner_reference(mut self, owner: #meta::OwnerReference) -> Self {
-                    self.metadata.owner_references.get_or_insert_with(::std::vec::Vec::new).push(owner);
-                    self
-                }
-                /// Adds a finalizer (owned by this manager).
-                pub fn with_finalizer(mut self, finalizer: impl ::std::convert::Into<::std::string::String>) -> Self {
-                    self.metadata.finalizers.get_or_insert_with(::std::vec::Vec::new).push(finalizer.into());
-                    self
-                }
-                #(#setters)*
+            Some(k) => {
+                let api_version = if k.group.is_empty() {
+                    k.version.clone()
+                } else {
+                    format!("{}/{}", k.group, k.version)
+                };
+                w(format_args!(
+                    "{pad}/// Apply configuration of a {} ({api_version}) for server-side apply:\n\
+                     {pad}/// `apiVersion`, `kind` and `metadata`, and only the fields set with the setters, so\n\
+                     {pad}/// the field manager owns only those.\n",
+                    k.kind.name
+                ));
+                w(format_args!("{pad}#[derive({derives}::serde::Serialize)]\n"));
+                w(format_args!("{pad}pub struct {name} {{\n"));
+                w(format_args!(
+                    "{pad}    #[serde(rename = \"apiVersion\")]\n{pad}    api_version: &'static str,\n\
+                     {pad}    kind: &'static str,\n\
+                     {pad}    /// `metadata`: name and namespace, plus the labels, annotations, owner references and\n\
+                     {pad}    /// finalizers this manager owns.\n\
+                     {pad}    pub metadata: {META}::ObjectMeta,\n"
+                ));
             }
         }
-    }
-}
-
-/// `Option<T>` (however spelled) → `T`.
-fn option_inner(ty: &syn::Type) -> Option<syn::Type> {
-    let syn::Type::Path(p) = ty else { return None };
-    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let is_option = matches!(
-        segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-        ["Option"] | ["std" | "core", "option", "Option"]
-    );
-    if !is_option {
-        return None;
-    }
-    match &p.path.segments.last()?.arguments {
-        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-            syn::GenericArgument::Type(t) => Some(t.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The first line of a doc comment.
-fn first_line(description: &str) -> String {
-    description.lines().next().unwrap_or("").trim().to_string()
-}
-
-/// Nested `pub mod`s for the configurations grouped by module path, below `prefix`.
-fn nest(by_module: &BTreeMap<&[String], Vec<TokenStream>>, prefix: &[String]) -> TokenStream {
-    let mut out = TokenStream::new();
-    if let Some(items) = by_module.get(prefix) {
-        out.extend(items.iter().cloned());
-    }
-    let children: BTreeSet<&String> = by_module
-        .keys()
-        .filter(|m| m.len() > prefix.len() && m.starts_with(prefix))
-        .map(|m| &m[prefix.len()])
-        .collect();
-    for child in children {
-        let mut path = prefix.to_vec();
-        path.push(child.clone());
-        let inner = nest(by_module, &path);
-        let id = ident_or_placeholder(child);
-        out.extend(quote! {
-            #[allow(missing_docs)]
-            pub mod #id {
-                #inner
+        for (f, id, ty) in &fields {
+            let doc = first_line(&f.description);
+            let json = &f.json_name;
+            if doc.is_empty() {
+                w(format_args!("{pad}    /// `{json}`.\n"));
+            } else {
+                w(format_args!("{pad}    /// {doc}\n"));
             }
-        });
+            if f.serde.flatten {
+                w(format_args!(
+                    "{pad}    #[serde(flatten, skip_serializing_if = \"Option::is_none\")]\n"
+                ));
+            } else {
+                w(format_args!(
+                    "{pad}    #[serde(rename = {json:?}, skip_serializing_if = \"Option::is_none\")]\n"
+                ));
+            }
+            w(format_args!("{pad}    pub {id}: Option<{ty}>,\n"));
+        }
+        w(format_args!("{pad}}}\n{pad}impl {name} {{\n"));
+        if let Some(k) = kind {
+            let api_version = if k.group.is_empty() {
+                k.version.clone()
+            } else {
+                format!("{}/{}", k.group, k.version)
+            };
+            let kind_name = &k.kind.name;
+            let (args, namespace, scope) = if k.namespaced {
+                (
+                    "name: &str, namespace: &str",
+                    "Some(namespace.to_string())",
+                    "this name in this namespace",
+                )
+            } else {
+                ("name: &str", "None", "this name (cluster-scoped)")
+            };
+            w(format_args!(
+                "{pad}    /// A {kind_name} to apply: {scope}, nothing else set.\n\
+                 {pad}    pub fn new({args}) -> Self {{\n\
+                 {pad}        Self {{\n\
+                 {pad}            api_version: {api_version:?},\n\
+                 {pad}            kind: {kind_name:?},\n\
+                 {pad}            metadata: {META}::ObjectMeta {{\n\
+                 {pad}                name: Some(name.to_string()),\n\
+                 {pad}                namespace: {namespace},\n\
+                 {pad}                ..Default::default()\n\
+                 {pad}            }},\n"
+            ));
+            for (_, id, _) in &fields {
+                w(format_args!("{pad}            {id}: None,\n"));
+            }
+            w(format_args!(
+                "{pad}        }}\n\
+                 {pad}    }}\n\
+                 {pad}    /// The name this configuration applies to.\n\
+                 {pad}    pub fn name(&self) -> Option<&str> {{\n\
+                 {pad}        self.metadata.name.as_deref()\n\
+                 {pad}    }}\n\
+                 {pad}    /// Adds a label (owned by this manager).\n\
+                 {pad}    pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {{\n\
+                 {pad}        self.metadata.labels.get_or_insert_with(Default::default).insert(key.into(), value.into());\n\
+                 {pad}        self\n\
+                 {pad}    }}\n\
+                 {pad}    /// Adds an annotation (owned by this manager).\n\
+                 {pad}    pub fn with_annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {{\n\
+                 {pad}        self.metadata.annotations.get_or_insert_with(Default::default).insert(key.into(), value.into());\n\
+                 {pad}        self\n\
+                 {pad}    }}\n\
+                 {pad}    /// Adds an owner reference (owned by this manager).\n\
+                 {pad}    pub fn with_owner_reference(mut self, owner: {META}::OwnerReference) -> Self {{\n\
+                 {pad}        self.metadata.owner_references.get_or_insert_with(Vec::new).push(owner);\n\
+                 {pad}        self\n\
+                 {pad}    }}\n\
+                 {pad}    /// Adds a finalizer (owned by this manager).\n\
+                 {pad}    pub fn with_finalizer(mut self, finalizer: impl Into<String>) -> Self {{\n\
+                 {pad}        self.metadata.finalizers.get_or_insert_with(Vec::new).push(finalizer.into());\n\
+                 {pad}        self\n\
+                 {pad}    }}\n"
+            ));
+        }
+        for (f, id, ty) in &fields {
+            let doc = first_line(&f.description);
+            let json = &f.json_name;
+            if doc.is_empty() {
+                w(format_args!("{pad}    /// Sets `{json}`.\n"));
+            } else {
+                w(format_args!("{pad}    /// Sets `{json}`: {doc}\n"));
+            }
+            w(format_args!(
+                "{pad}    pub fn {id}(mut self, value: impl Into<{ty}>) -> Self {{\n\
+                 {pad}        self.{id} = Some(value.into());\n\
+                 {pad}        self\n\
+                 {pad}    }}\n"
+            ));
+        }
+        w(format_args!("{pad}}}\n"));
     }
-    out
+}
+
+/// The module of ObjectMeta and OwnerReference.
+const META: &str = "::k8s_openapi::apimachinery::pkg::apis::meta::v1";
+
+/// `Option<T>` (as the resolver spells it) → `T`.
+fn option_inner(spelled: &str) -> Option<&str> {
+    ["Option<", "::std::option::Option<", "::core::option::Option<"]
+        .iter()
+        .find_map(|p| spelled.strip_prefix(p))
+        .and_then(|rest| rest.strip_suffix('>'))
+}
+
+/// The first line of a doc comment, without control characters (a doc comment cannot hold a
+/// bare carriage return).
+fn first_line(description: &str) -> String {
+    description
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }

@@ -181,18 +181,26 @@ pub fn generate(
         .collect();
 
     let applies = apply::ApplyTypes::new(api, &infos, &opts.crate_path);
-    let mut items = applies.module();
+    // The output: formatted text (the apply configurations, the CRDs' JSON) between runs of
+    // token-generated items, which are formatted with prettyplease at the end.
+    let mut segments: Vec<Segment> = vec![Segment::Text(applies.module())];
+    let mut items = TokenStream::new();
     // Each CRD's JSON once, however many version types of the kind refer to it.
     let mut embedded = std::collections::BTreeSet::new();
     for k in &infos {
         if embedded.insert(k.crd_const.clone()) {
-            let name = format_ident!("{}", k.crd_const);
             let json = serde_json::to_string(k.crd).unwrap_or_default();
-            let doc = format!("The JSON of CRD {}.{} (kgen).", k.plural, k.group);
-            items.extend(quote! {
-                #[doc = #doc]
-                const #name: &str = #json;
-            });
+            // As prettyplease prints `#[doc = ...] const NAME: &str = "...";`, without
+            // parsing megabytes of string literals back.
+            let text = format!(
+                "///The JSON of CRD {}.{} (kgen).\nconst {}: &str = {};\n",
+                k.plural,
+                k.group,
+                k.crd_const,
+                proc_macro2::Literal::string(&json)
+            );
+            segments.push(Segment::Tokens(std::mem::take(&mut items)));
+            segments.push(Segment::Text(text));
         }
         items.extend(resource::resource_items(api, k, &opts.crate_path, diags));
     }
@@ -441,21 +449,7 @@ pub fn generate(
         });
     }
 
-    let file: syn::File = match syn::parse2(items) {
-        Ok(f) => f,
-        Err(e) => {
-            // Every name that reaches the code is checked above; should one slip through, fail
-            // the run with a message rather than a panic.
-            diags.push(
-                crate::diag::Diagnostic::error(
-                    infos.first().map(|k| api.ty(k.kind.type_id).location.clone()),
-                    format!("kgen could not generate Rust for this API: the generated code does not parse ({e})"),
-                )
-                .with_help("please report this with the API types that cause it"),
-            );
-            return String::new();
-        }
-    };
+    segments.push(Segment::Tokens(items));
     let header = opts.header.as_deref().unwrap_or(DEFAULT_HEADER);
     let mut out = String::new();
     for line in header.lines() {
@@ -468,15 +462,48 @@ pub fn generate(
         out.push('\n');
     }
     out.push('\n');
-    if opts.format {
-        out.push_str(&prettyplease::unparse(&file));
-    } else {
-        for item in &file.items {
-            out.push_str(&quote::ToTokens::to_token_stream(item).to_string());
-            out.push('\n');
+    for segment in segments {
+        match segment {
+            Segment::Text(text) => out.push_str(&text),
+            Segment::Tokens(tokens) if tokens.is_empty() => {}
+            Segment::Tokens(tokens) => {
+                let file: syn::File = match syn::parse2(tokens) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        // Every name that reaches the code is checked above; should one slip
+                        // through, fail the run with a message rather than a panic.
+                        diags.push(
+                            crate::diag::Diagnostic::error(
+                                infos.first().map(|k| api.ty(k.kind.type_id).location.clone()),
+                                format!(
+                                    "kgen could not generate Rust for this API: the generated code does not parse ({e})"
+                                ),
+                            )
+                            .with_help("please report this with the API types that cause it"),
+                        );
+                        return String::new();
+                    }
+                };
+                if opts.format {
+                    out.push_str(&prettyplease::unparse(&file));
+                } else {
+                    for item in &file.items {
+                        out.push_str(&quote::ToTokens::to_token_stream(item).to_string());
+                        out.push('\n');
+                    }
+                }
+            }
         }
     }
     out
+}
+
+/// A piece of the generated file.
+enum Segment {
+    /// Items to format.
+    Tokens(TokenStream),
+    /// Formatted text.
+    Text(String),
 }
 
 /// `+resourceName` (code-generator's name for the client's resource) must be the CRD's plural:

@@ -9,27 +9,23 @@ pub mod apply {
     pub mod api {
         #[allow(missing_docs)]
         pub mod v1 {
-            /// Apply configuration of a Widget (minimal.kgen.dev/v1) for server-side apply: `apiVersion`, `kind` and `metadata`, and only the fields set with the setters, so the field manager owns only those.
+            /// Apply configuration of a Widget (minimal.kgen.dev/v1) for server-side apply:
+            /// `apiVersion`, `kind` and `metadata`, and only the fields set with the setters, so
+            /// the field manager owns only those.
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
             pub struct WidgetApply {
                 #[serde(rename = "apiVersion")]
                 api_version: &'static str,
                 kind: &'static str,
-                /// `metadata`: name and namespace, plus the labels, annotations, owner references
-                /// and finalizers this manager owns.
+                /// `metadata`: name and namespace, plus the labels, annotations, owner references and
+                /// finalizers this manager owns.
                 pub metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
                 /// What the user asks for.
-                #[serde(
-                    rename = "spec",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
-                pub spec: ::std::option::Option<WidgetSpecApply>,
+                #[serde(rename = "spec", skip_serializing_if = "Option::is_none")]
+                pub spec: Option<WidgetSpecApply>,
                 /// What the controller observed.
-                #[serde(
-                    rename = "status",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
-                pub status: ::std::option::Option<WidgetStatusApply>,
+                #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
+                pub status: Option<WidgetStatusApply>,
             }
             impl WidgetApply {
                 /// A Widget to apply: this name in this namespace, nothing else set.
@@ -38,132 +34,74 @@ pub mod apply {
                         api_version: "minimal.kgen.dev/v1",
                         kind: "Widget",
                         metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                            name: ::std::option::Option::Some(name.to_string()),
-                            namespace: ::std::option::Option::Some(
-                                namespace.to_string(),
-                            ),
-                            ..::std::default::Default::default()
+                            name: Some(name.to_string()),
+                            namespace: Some(namespace.to_string()),
+                            ..Default::default()
                         },
-                        spec: ::std::option::Option::None,
-                        status: ::std::option::Option::None,
+                        spec: None,
+                        status: None,
                     }
                 }
                 /// The name this configuration applies to.
-                pub fn name(&self) -> ::std::option::Option<&str> {
+                pub fn name(&self) -> Option<&str> {
                     self.metadata.name.as_deref()
                 }
                 /// Adds a label (owned by this manager).
-                pub fn with_label(
-                    mut self,
-                    key: impl ::std::convert::Into<::std::string::String>,
-                    value: impl ::std::convert::Into<::std::string::String>,
-                ) -> Self {
-                    self.metadata
-                        .labels
-                        .get_or_insert_with(::std::default::Default::default)
-                        .insert(key.into(), value.into());
+                pub fn with_label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+                    self.metadata.labels.get_or_insert_with(Default::default).insert(key.into(), value.into());
                     self
                 }
                 /// Adds an annotation (owned by this manager).
-                pub fn with_annotation(
-                    mut self,
-                    key: impl ::std::convert::Into<::std::string::String>,
-                    value: impl ::std::convert::Into<::std::string::String>,
-                ) -> Self {
-                    self.metadata
-                        .annotations
-                        .get_or_insert_with(::std::default::Default::default)
-                        .insert(key.into(), value.into());
+                pub fn with_annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+                    self.metadata.annotations.get_or_insert_with(Default::default).insert(key.into(), value.into());
                     self
                 }
                 /// Adds an owner reference (owned by this manager).
-                pub fn with_owner_reference(
-                    mut self,
-                    owner: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference,
-                ) -> Self {
-                    self.metadata
-                        .owner_references
-                        .get_or_insert_with(::std::vec::Vec::new)
-                        .push(owner);
+                pub fn with_owner_reference(mut self, owner: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference) -> Self {
+                    self.metadata.owner_references.get_or_insert_with(Vec::new).push(owner);
                     self
                 }
                 /// Adds a finalizer (owned by this manager).
-                pub fn with_finalizer(
-                    mut self,
-                    finalizer: impl ::std::convert::Into<::std::string::String>,
-                ) -> Self {
-                    self.metadata
-                        .finalizers
-                        .get_or_insert_with(::std::vec::Vec::new)
-                        .push(finalizer.into());
+                pub fn with_finalizer(mut self, finalizer: impl Into<String>) -> Self {
+                    self.metadata.finalizers.get_or_insert_with(Vec::new).push(finalizer.into());
                     self
                 }
                 /// Sets `spec`: What the user asks for.
-                pub fn spec(
-                    mut self,
-                    value: impl ::std::convert::Into<WidgetSpecApply>,
-                ) -> Self {
-                    self.spec = ::std::option::Option::Some(value.into());
+                pub fn spec(mut self, value: impl Into<WidgetSpecApply>) -> Self {
+                    self.spec = Some(value.into());
                     self
                 }
                 /// Sets `status`: What the controller observed.
-                pub fn status(
-                    mut self,
-                    value: impl ::std::convert::Into<WidgetStatusApply>,
-                ) -> Self {
-                    self.status = ::std::option::Option::Some(value.into());
+                pub fn status(mut self, value: impl Into<WidgetStatusApply>) -> Self {
+                    self.status = Some(value.into());
                     self
                 }
             }
             /// Apply configuration of [`WidgetSpec`](crate::api::v1::WidgetSpec): every field optional; only the fields set are sent.
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                ::std::default::Default,
-                ::serde::Serialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize)]
             pub struct WidgetSpecApply {
                 /// How many replicas.
-                #[serde(
-                    rename = "replicas",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
-                pub replicas: ::std::option::Option<i32>,
+                #[serde(rename = "replicas", skip_serializing_if = "Option::is_none")]
+                pub replicas: Option<i32>,
             }
             impl WidgetSpecApply {
                 /// Sets `replicas`: How many replicas.
-                pub fn replicas(
-                    mut self,
-                    value: impl ::std::convert::Into<i32>,
-                ) -> Self {
-                    self.replicas = ::std::option::Option::Some(value.into());
+                pub fn replicas(mut self, value: impl Into<i32>) -> Self {
+                    self.replicas = Some(value.into());
                     self
                 }
             }
             /// Apply configuration of [`WidgetStatus`](crate::api::v1::WidgetStatus): every field optional; only the fields set are sent.
-            #[derive(
-                Clone,
-                Debug,
-                PartialEq,
-                ::std::default::Default,
-                ::serde::Serialize
-            )]
+            #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize)]
             pub struct WidgetStatusApply {
                 /// Replicas ready.
-                #[serde(
-                    rename = "readyReplicas",
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )]
-                pub ready_replicas: ::std::option::Option<i32>,
+                #[serde(rename = "readyReplicas", skip_serializing_if = "Option::is_none")]
+                pub ready_replicas: Option<i32>,
             }
             impl WidgetStatusApply {
                 /// Sets `readyReplicas`: Replicas ready.
-                pub fn ready_replicas(
-                    mut self,
-                    value: impl ::std::convert::Into<i32>,
-                ) -> Self {
-                    self.ready_replicas = ::std::option::Option::Some(value.into());
+                pub fn ready_replicas(mut self, value: impl Into<i32>) -> Self {
+                    self.ready_replicas = Some(value.into());
                     self
                 }
             }
