@@ -104,19 +104,22 @@ fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed>
         });
     }
     let header = opts.header.as_deref().unwrap_or(crd::output::DEFAULT_HEADER);
-    let files = crds
-        .iter()
-        .map(|c| {
-            let value = crd::output::with_max_desc_len(c, opts.max_desc_len);
-            if let Some(w) = crd::size::size_warning(c, &value) {
-                diags.push(w);
-            }
-            GeneratedFile {
-                name: c.file_name(),
-                contents: crd::output::render_value(&value, header),
-            }
-        })
-        .collect();
+    let rendered = source::parallel_map(&crds, |c| {
+        let value = crd::output::with_max_desc_len(c, opts.max_desc_len);
+        let warning = crd::size::size_warning(c, &value);
+        let file = GeneratedFile {
+            name: c.file_name(),
+            contents: crd::output::render_value(&value, header),
+        };
+        (file, warning)
+    });
+    let mut files = Vec::with_capacity(rendered.len());
+    for (file, warning) in rendered {
+        if let Some(w) = warning {
+            diags.push(w);
+        }
+        files.push(file);
+    }
     timings::mark("render");
     Ok(CrdOutput {
         crds,

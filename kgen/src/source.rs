@@ -81,6 +81,60 @@ pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// How many threads [`parallel_map`] uses: `KGEN_THREADS` if set (at least 1), else the
+/// machine's available parallelism.
+pub fn threads() -> usize {
+    std::env::var("KGEN_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1))
+        .max(1)
+}
+
+/// `jobs.iter().map(f).collect()`, on up to [`threads`] threads with large stacks (as
+/// [`with_stack`] gives), taking jobs in order as each thread becomes free. The results are in
+/// job order whatever the threads, so the output does not depend on scheduling. Runs on the
+/// caller's thread when there is one job or one thread, or when no thread can be started.
+pub fn parallel_map<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = threads().min(jobs.len());
+    if threads <= 1 {
+        return jobs.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        ON_LARGE_STACK.with(|on| on.set(true));
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            done.push((i, f(job)));
+        }
+        done
+    };
+    let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(jobs.len()).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("kgen-worker".into())
+                    .stack_size(STACK_SIZE)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        // With no worker started, every job is still unclaimed: do them here.
+        let mut all: Vec<(usize, T)> = if handles.is_empty() { work() } else { Vec::new() };
+        for h in handles {
+            all.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        for (i, value) in all {
+            slots[i] = Some(value);
+        }
+    });
+    slots.into_iter().map(|v| v.expect("every job ran once")).collect()
+}
+
 /// Reads and parses every `.rs` file under `paths` (files or directories), in a stable order.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inputs) {
     let mut files = Vec::new();

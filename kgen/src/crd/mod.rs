@@ -66,19 +66,59 @@ impl VersionInput<'_> {
 
 /// Builds every CRD (Kubernetes' built-in types as of `kube_version`), checking each against the API server's rules. CRDs come sorted by (group, kind).
 pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -> Vec<Crd> {
-    // One CRD at a time, so only its schemas are alive; the type cache is kept within a group
-    // (whose kinds share types) and dropped between groups.
+    // Groups are independent (their kinds share types only within the group): build them on
+    // several threads, each with its own schema cache, one CRD at a time so only its schemas
+    // are alive. Results come back in group order, so the output does not depend on threads.
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    for i in 0..api.kinds.len() {
+        match groups.last_mut() {
+            Some(r) if api.gv(api.kinds[r.start].gv).group == api.gv(api.kinds[i].gv).group => r.end = i + 1,
+            _ => groups.push(i..i + 1),
+        }
+    }
+    let built = crate::source::parallel_map(&groups, |range| {
+        let mut diags = Diagnostics::new();
+        let crds = group_crds(api, range.clone(), kube_version, &mut diags);
+        (crds, diags)
+    });
+    let mut crds = Vec::new();
+    for (group_crds, group_diags) in built {
+        crds.extend(group_crds);
+        diags.extend(group_diags);
+    }
+    // Two kinds may not claim the same resource name.
+    for w in crds.windows(2) {
+        if w[0].name() == w[1].name() {
+            diags.push(Diagnostic::error(
+                w[1].location.clone(),
+                format!(
+                    "kinds {} and {} both use the resource name {}",
+                    w[0].kind,
+                    w[1].kind,
+                    w[1].name()
+                ),
+            ));
+        }
+    }
+    crds.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
+    crds
+}
+
+/// The CRDs of the kinds in `range`, which are one group's.
+fn group_crds(
+    api: &Api,
+    range: std::ops::Range<usize>,
+    kube_version: KubeVersion,
+    diags: &mut Diagnostics,
+) -> Vec<Crd> {
     let mut builder = SchemaBuilder::new(api).with_kube_version(kube_version);
     let mut crds = Vec::new();
-    let mut i = 0;
-    while i < api.kinds.len() {
+    let mut i = range.start;
+    while i < range.end {
         let group = &api.gv(api.kinds[i].gv).group;
         let name = &api.kinds[i].name;
-        if i > 0 && &api.gv(api.kinds[i - 1].gv).group != group {
-            builder.clear_cache();
-        }
         let mut j = i;
-        while j < api.kinds.len() && &api.gv(api.kinds[j].gv).group == group && &api.kinds[j].name == name {
+        while j < range.end && &api.kinds[j].name == name {
             j += 1;
         }
         let schemas: Vec<Schema> = (i..j).map(|k| builder.kind_schema(&api.kinds[k])).collect();
@@ -103,21 +143,6 @@ pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -
         }
         i = j;
     }
-    // Two kinds may not claim the same resource name.
-    for w in crds.windows(2) {
-        if w[0].name() == w[1].name() {
-            diags.push(Diagnostic::error(
-                w[1].location.clone(),
-                format!(
-                    "kinds {} and {} both use the resource name {}",
-                    w[0].kind,
-                    w[1].kind,
-                    w[1].name()
-                ),
-            ));
-        }
-    }
-    crds.sort_by(|a, b| (&a.group, &a.kind).cmp(&(&b.group, &b.kind)));
     crds
 }
 
