@@ -103,7 +103,6 @@ pub fn parallel_map<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) ->
     }
     let next = AtomicUsize::new(0);
     let work = || {
-        ON_LARGE_STACK.with(|on| on.set(true));
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -113,18 +112,23 @@ pub fn parallel_map<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) ->
         done
     };
     let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(jobs.len()).collect();
+    let worker = || {
+        ON_LARGE_STACK.with(|on| on.set(true));
+        work()
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
+        let handles: Vec<_> = (1..threads)
             .filter_map(|_| {
                 std::thread::Builder::new()
                     .name("kgen-worker".into())
                     .stack_size(STACK_SIZE)
-                    .spawn_scoped(scope, work)
+                    .spawn_scoped(scope, worker)
                     .ok()
             })
             .collect();
-        // With no worker started, every job is still unclaimed: do them here.
-        let mut all: Vec<(usize, T)> = if handles.is_empty() { work() } else { Vec::new() };
+        // The caller's thread works too: it reuses the memory it freed before (the syntax
+        // trees), where another thread would allocate afresh. It takes every job no worker took.
+        let mut all: Vec<(usize, T)> = work();
         for h in handles {
             all.extend(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         }

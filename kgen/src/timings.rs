@@ -1,5 +1,5 @@
 //! Stage timings, for profiling: with `KGEN_TIMINGS=1` in the environment, `kgen` prints how long
-//! each stage of a run took (wall time) to stderr when it ends. Off, marking a stage costs one
+//! each stage of a run took (wall time) and the peak memory at its end to stderr when it ends. Off, marking a stage costs one
 //! relaxed atomic load.
 //!
 //! ```
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// 0: not yet read, 1: off, 2: on.
 static STATE: AtomicU8 = AtomicU8::new(0);
-static MARKS: Mutex<Vec<(&'static str, Duration)>> = Mutex::new(Vec::new());
+static MARKS: Mutex<Vec<(&'static str, Duration, Option<u64>)>> = Mutex::new(Vec::new());
 static LAST: Mutex<Option<Instant>> = Mutex::new(None);
 static START: OnceLock<Instant> = OnceLock::new();
 
@@ -47,11 +47,21 @@ pub fn mark(name: &'static str) {
     let since = last.map(|l| now - l).unwrap_or_default();
     *last = Some(now);
     START.get_or_init(|| now);
-    MARKS.lock().unwrap_or_else(|e| e.into_inner()).push((name, since));
+    MARKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((name, since, peak_rss_kib()));
 }
 
-/// The stages marked so far, in order, with their durations.
-pub fn marks() -> Vec<(&'static str, Duration)> {
+/// The process's peak resident set size so far, in KiB (Linux; `None` elsewhere).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The stages marked so far, in order, with their durations and the peak RSS (KiB) at their end.
+pub fn marks() -> Vec<(&'static str, Duration, Option<u64>)> {
     MARKS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
@@ -62,8 +72,11 @@ pub fn report() {
     }
     let marks = marks();
     let total = START.get().map(Instant::elapsed).unwrap_or_default();
-    for (name, d) in &marks {
-        eprintln!("kgen timings: {name:<10} {:>8.1} ms", d.as_secs_f64() * 1000.0);
+    for (name, d, rss) in &marks {
+        let rss = rss
+            .map(|k| format!("  peak RSS {:>6.1} MB", k as f64 * 1024.0 / 1e6))
+            .unwrap_or_default();
+        eprintln!("kgen timings: {name:<10} {:>8.1} ms{rss}", d.as_secs_f64() * 1000.0);
     }
     eprintln!("kgen timings: {:<10} {:>8.1} ms", "total", total.as_secs_f64() * 1000.0);
 }

@@ -218,15 +218,14 @@ impl<'a> ApplyTypes<'a> {
         out
     }
 
-    /// The `apply` module as formatted Rust: every configuration, in modules mirroring the
+    /// Appends the `apply` module as formatted Rust: every configuration, in modules mirroring the
     /// input's. Written as text, not through syn and prettyplease: it is most of the generated
     /// code, and its shape is regular.
-    pub fn module(&self) -> String {
+    pub fn module(&self, out: &mut String) {
         let mut by_module: BTreeMap<&[String], Vec<TypeId>> = BTreeMap::new();
         for &id in &self.structs {
             by_module.entry(self.location(id).0).or_default().push(id);
         }
-        let mut out = String::new();
         out.push_str(
             "/// Apply configurations for server-side apply (kgen): one per kind and per struct a\n\
              /// kind reaches, every field optional, under the module path of the type they\n\
@@ -234,9 +233,8 @@ impl<'a> ApplyTypes<'a> {
              #[allow(clippy::all)]\n\
              pub mod apply {\n",
         );
-        self.nest(&by_module, &[], 1, &mut out);
+        self.nest(&by_module, &[], 1, out);
         out.push_str("}\n");
-        out
     }
 
     /// The configurations of `prefix` and its submodules, at `depth` levels of indentation.

@@ -183,7 +183,12 @@ pub fn generate(
     let applies = apply::ApplyTypes::new(api, &infos, &opts.crate_path);
     // The output: formatted text (the apply configurations, the CRDs' JSON) between runs of
     // token-generated items, which are formatted with prettyplease at the end.
-    let mut segments: Vec<Segment> = vec![Segment::Text(applies.module())];
+    let mut out = header_text(opts);
+    let mut segments = Segments {
+        out: &mut out,
+        format: opts.format,
+    };
+    applies.module(segments.out);
     let mut items = TokenStream::new();
     // Each CRD's JSON once, however many version types of the kind refer to it.
     let mut embedded = std::collections::BTreeSet::new();
@@ -199,8 +204,10 @@ pub fn generate(
                 k.crd_const,
                 proc_macro2::Literal::string(&json)
             );
-            segments.push(Segment::Tokens(std::mem::take(&mut items)));
-            segments.push(Segment::Text(text));
+            if !segments.tokens(std::mem::take(&mut items)) {
+                return generation_failed(api, &infos, diags);
+            }
+            segments.out.push_str(&text);
         }
         items.extend(resource::resource_items(api, k, &opts.crate_path, diags));
     }
@@ -449,7 +456,14 @@ pub fn generate(
         });
     }
 
-    segments.push(Segment::Tokens(items));
+    if !segments.tokens(items) {
+        return generation_failed(api, &infos, diags);
+    }
+    out
+}
+
+/// The header of generated Rust, each line a comment.
+fn header_text(opts: &CodegenOptions) -> String {
     let header = opts.header.as_deref().unwrap_or(DEFAULT_HEADER);
     let mut out = String::new();
     for line in header.lines() {
@@ -462,48 +476,48 @@ pub fn generate(
         out.push('\n');
     }
     out.push('\n');
-    for segment in segments {
-        match segment {
-            Segment::Text(text) => out.push_str(&text),
-            Segment::Tokens(tokens) if tokens.is_empty() => {}
-            Segment::Tokens(tokens) => {
-                let file: syn::File = match syn::parse2(tokens) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        // Every name that reaches the code is checked above; should one slip
-                        // through, fail the run with a message rather than a panic.
-                        diags.push(
-                            crate::diag::Diagnostic::error(
-                                infos.first().map(|k| api.ty(k.kind.type_id).location.clone()),
-                                format!(
-                                    "kgen could not generate Rust for this API: the generated code does not parse ({e})"
-                                ),
-                            )
-                            .with_help("please report this with the API types that cause it"),
-                        );
-                        return String::new();
-                    }
-                };
-                if opts.format {
-                    out.push_str(&prettyplease::unparse(&file));
-                } else {
-                    for item in &file.items {
-                        out.push_str(&quote::ToTokens::to_token_stream(item).to_string());
-                        out.push('\n');
-                    }
-                }
-            }
-        }
-    }
     out
 }
 
-/// A piece of the generated file.
-enum Segment {
-    /// Items to format.
-    Tokens(TokenStream),
-    /// Formatted text.
-    Text(String),
+/// Every name that reaches the code is checked before it is generated; should one slip through
+/// and the code not parse, the run fails with a message rather than a panic.
+fn generation_failed(api: &Api, infos: &[KindInfo], diags: &mut Diagnostics) -> String {
+    diags.push(
+        crate::diag::Diagnostic::error(
+            infos.first().map(|k| api.ty(k.kind.type_id).location.clone()),
+            "kgen could not generate Rust for this API: the generated code does not parse",
+        )
+        .with_help("please report this with the API types that cause it"),
+    );
+    String::new()
+}
+
+/// The generated file as it is written: formatted text (the apply configurations, the CRDs' JSON)
+/// goes in as it is, runs of token-generated items are formatted with prettyplease first.
+struct Segments<'a> {
+    out: &'a mut String,
+    format: bool,
+}
+
+impl Segments<'_> {
+    /// Formats `tokens` (whole items) onto the output; false if they do not parse.
+    fn tokens(&mut self, tokens: TokenStream) -> bool {
+        if tokens.is_empty() {
+            return true;
+        }
+        let Ok(file) = syn::parse2::<syn::File>(tokens) else {
+            return false;
+        };
+        if self.format {
+            self.out.push_str(&prettyplease::unparse(&file));
+        } else {
+            for item in &file.items {
+                self.out.push_str(&quote::ToTokens::to_token_stream(item).to_string());
+                self.out.push('\n');
+            }
+        }
+        true
+    }
 }
 
 /// `+resourceName` (code-generator's name for the client's resource) must be the CRD's plural:
