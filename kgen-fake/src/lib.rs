@@ -130,6 +130,7 @@ mod cel;
 mod discovery;
 mod faults;
 mod fields;
+mod gc;
 mod meta;
 mod objects;
 mod patch;
@@ -142,7 +143,7 @@ mod validation;
 mod watch;
 
 pub use faults::Action;
-pub use resources::{GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
+pub use resources::{DeletePropagation, GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
 pub use server::{FakeService, ResBody, ServerHandle};
 
 use kube::core::Status;
@@ -209,13 +210,15 @@ impl FakeApiServer {
     /// A server with the built-in kinds and the namespaces `default`, `kube-system`,
     /// `kube-public` and `kube-node-lease`.
     pub fn new() -> Self {
-        let mut state = State::new();
-        for def in resources::builtins() {
-            state.register(def);
-        }
-        let server = FakeApiServer {
-            state: Arc::new(Mutex::new(state)),
-        };
+        let state = Arc::new_cyclic(|weak| {
+            let mut state = State::new();
+            state.self_ref = weak.clone();
+            for def in resources::builtins() {
+                state.register(def);
+            }
+            Mutex::new(state)
+        });
+        let server = FakeApiServer { state };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             server
                 .insert(json!({
@@ -226,6 +229,16 @@ impl FakeApiServer {
                     "status": {"phase": "Active"},
                 }))
                 .expect("built-in namespace");
+        }
+        {
+            // The watch caches start after the built-in namespaces exist, as in a cluster whose
+            // API server has started.
+            let mut st = server.lock();
+            let rv = st.rv;
+            for stored in st.resources.values_mut() {
+                stored.cache_start = rv;
+            }
+            st.gc_pending = false;
         }
         server
     }
@@ -319,17 +332,57 @@ impl FakeApiServer {
         self
     }
 
-    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK (default 1 s; zero turns
-    /// periodic bookmarks off).
+    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK (default 1 s; they also
+    /// get one right after their initial events, and one two seconds before `timeoutSeconds`
+    /// ends). Zero turns these bookmarks off (the `sendInitialEvents` one stays).
     pub fn with_bookmark_interval(self, interval: Duration) -> Self {
         self.lock().bookmark_interval = interval;
         self
     }
 
-    /// Whether creating a namespaced object requires its namespace to exist (default false; the
-    /// API server does require it).
+    /// Whether creating a namespaced object requires its namespace to exist (default true, as in
+    /// the API server: 404 `namespaces "x" not found` otherwise). `false` lets objects be created
+    /// in any namespace.
     pub fn with_strict_namespaces(self, strict: bool) -> Self {
         self.lock().strict_namespaces = strict;
+        self
+    }
+
+    /// Whether request bodies must carry `apiVersion` and `kind` as the API server requires them
+    /// (default true): a custom resource created or replaced without `kind` is a 400 (`Object
+    /// 'Kind' is missing in '...'`), with another `apiVersion` a 400, with another `kind` a 422;
+    /// a server-side apply whose `apiVersion` and `kind` are not the URL's is a 400 (`invalid
+    /// object type: ...`). `false` fills missing ones in from the URL (built-in kinds always
+    /// get them filled in, as in the API server).
+    pub fn with_strict_type_meta(self, strict: bool) -> Self {
+        self.lock().strict_type_meta = strict;
+        self
+    }
+
+    /// How long after a write the garbage collector (and the namespace controller) runs
+    /// (default 100 ms, about what kube-controller-manager takes). `Duration::ZERO` runs it as
+    /// soon as the runtime gets to it, still after the response. Tests waiting for dependents to
+    /// go must poll for it.
+    pub fn with_gc_delay(self, delay: Duration) -> Self {
+        self.lock().gc_delay = delay;
+        self
+    }
+
+    /// Whether the garbage collector and the namespace controller run in the request that
+    /// needs them, before it is answered (default false: asynchronously, as in a cluster). With
+    /// `true`, deleting an owner (in any propagation) or a namespace has removed its dependents
+    /// or contents (those without other finalizers) when the request returns.
+    pub fn with_synchronous_gc(self, synchronous: bool) -> Self {
+        self.lock().gc_synchronous = synchronous;
+        self
+    }
+
+    /// Whether watches may resume from a resourceVersion older than the start of the
+    /// resource's watch cache (default false: 410 Gone, as in the API server, e.g. for
+    /// `resourceVersion=1`; the cache starts after the built-in namespaces, or when a CRD is
+    /// added). Changes dropped from the bounded history are gone either way.
+    pub fn with_resume_before_start(self, allow: bool) -> Self {
+        self.lock().resume_before_start = allow;
         self
     }
 
@@ -371,7 +424,9 @@ impl FakeApiServer {
             manager: "unknown".into(),
             meta_only: false,
         };
-        st.insert(&req, obj).map_err(FakeError::Api)
+        let stored = st.insert(&req, obj).map_err(FakeError::Api);
+        st.schedule_gc();
+        stored
     }
 
     /// A `kube::Client` talking to this server in process (default namespace `default`).

@@ -313,7 +313,11 @@ fn field(name: &str) -> String {
 }
 
 fn invalid(name: &str, value: &Value, detail: String) -> FieldError {
-    FieldError::new(INVALID, field(name), format!("Invalid value: {}: {detail}", go_value(value)))
+    FieldError::new(
+        INVALID,
+        field(name),
+        format!("Invalid value: {}: {detail}", go_value(value)),
+    )
 }
 
 /// Errors kube-openapi reports without a field (`anyOf`, `oneOf`, `allOf`, `not`).
@@ -375,7 +379,11 @@ fn format_of(s: &Schema) -> &str {
     let Some(f) = s.format.as_deref().filter(|f| !f.is_empty()) else {
         return "";
     };
-    let single_type = if s.int_or_string == Some(true) { "" } else { s.ty().unwrap_or("") };
+    let single_type = if s.int_or_string == Some(true) {
+        ""
+    } else {
+        s.ty().unwrap_or("")
+    };
     let keep = match single_type {
         "" | "string" => STRING_FORMATS.contains(&f.replace('-', "").as_str()),
         "integer" => matches!(f, "int32" | "int64"),
@@ -484,7 +492,8 @@ fn check_type(s: &Schema, v: &Value, name: &str, out: &mut Vec<FieldError>) {
     let float_int = actual == "number" && v.as_f64().is_some_and(is_json_integer) && contains("integer");
     let int_float = actual == "integer" && contains("number");
     let string_or_list = v.is_string() || v.is_array();
-    if !string_or_list && !format.is_empty() && !(contains(actual) || actual_format == format || float_int || int_float) {
+    if !string_or_list && !format.is_empty() && !(contains(actual) || actual_format == format || float_int || int_float)
+    {
         out.push(type_invalid(name, format, actual_format));
         return;
     }
@@ -571,7 +580,10 @@ fn check_composition(s: &Schema, v: &Value, name: &str, out: &mut Vec<FieldError
     if let Some(not) = &s.not
         && run(not).is_empty()
     {
-        out.push(composite(format!("{} must not validate the schema (not)", go_quote(name))));
+        out.push(composite(format!(
+            "{} must not validate the schema (not)",
+            go_quote(name)
+        )));
     }
 }
 
@@ -592,7 +604,11 @@ fn check_string(s: &Schema, text: &str, v: &Value, name: &str, out: &mut Vec<Fie
     if let Some(min) = s.min_length
         && len < min
     {
-        out.push(invalid(name, v, format!("{name} in body should be at least {min} chars long")));
+        out.push(invalid(
+            name,
+            v,
+            format!("{name} in body should be at least {min} chars long"),
+        ));
         return;
     }
     if let Some(p) = s.pattern.as_deref().filter(|p| !p.is_empty()) {
@@ -667,7 +683,10 @@ fn is_cidr(s: &str) -> bool {
         return false;
     };
     let max = if ip.is_ipv4() { 32 } else { 128 };
-    !bits.is_empty() && bits.len() <= 3 && bits.bytes().all(|b| b.is_ascii_digit()) && bits.parse::<u32>().is_ok_and(|b| b <= max)
+    !bits.is_empty()
+        && bits.len() <= 3
+        && bits.bytes().all(|b| b.is_ascii_digit())
+        && bits.parse::<u32>().is_ok_and(|b| b <= max)
 }
 
 fn is_mac(s: &str) -> bool {
@@ -787,7 +806,11 @@ fn check_enum(s: &Schema, v: &Value, name: &str, out: &mut Vec<FieldError>) {
     out.push(FieldError::new(
         NOT_SUPPORTED,
         field(name),
-        format!("Unsupported value: {}: supported values: {}", go_value(v), supported.join(", ")),
+        format!(
+            "Unsupported value: {}: supported values: {}",
+            go_value(v),
+            supported.join(", ")
+        ),
     ));
 }
 
@@ -823,7 +846,11 @@ fn check_object(s: &Schema, map: &Map<String, Value>, name: &str, out: &mut Vec<
     }
     for r in &s.required {
         if !map.contains_key(r) {
-            out.push(FieldError::new(REQUIRED, field(&child(name, r)), "Required value".into()));
+            out.push(FieldError::new(
+                REQUIRED,
+                field(&child(name, r)),
+                "Required value".into(),
+            ));
         }
     }
 }
@@ -870,7 +897,11 @@ fn embedded(s: &Schema, v: &Value, path: &str, out: &mut Vec<FieldError>) {
 fn type_meta(map: &Map<String, Value>, path: &str, out: &mut Vec<FieldError>) {
     let required = |k: &str| FieldError::new(REQUIRED, path_child(path, k), "Required value".into());
     let bad = |k: &str, v: &Value, why: String| {
-        FieldError::new(INVALID, path_child(path, k), format!("Invalid value: {}: {why}", go_value(v)))
+        FieldError::new(
+            INVALID,
+            path_child(path, k),
+            format!("Invalid value: {}: {why}", go_value(v)),
+        )
     };
     for k in ["apiVersion", "kind"] {
         if !map.contains_key(k) {
@@ -914,7 +945,8 @@ fn dns1035_label_errors(s: &str) -> Vec<String> {
     let b = s.as_bytes();
     let ok = !b.is_empty()
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[b.len() - 1] != b'-';
     if !ok {
         errs.push(
@@ -1026,7 +1058,10 @@ mod tests {
 
     fn errors(schema: Value, value: Value) -> Vec<String> {
         let s = Schema::from_json(&schema).unwrap();
-        validate_custom_resource(&s, &value).iter().map(|e| e.to_string()).collect()
+        validate_custom_resource(&s, &value)
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
     }
 
     fn spec(props: Value) -> Value {
@@ -1051,7 +1086,10 @@ mod tests {
         assert_eq!(go_quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01é\"");
         assert_eq!(go_value(&json!(null)), "\"null\"");
         assert_eq!(go_value(&json!(["a", 1])), "[]interface {}{\"a\", 1}");
-        assert_eq!(go_value(&json!({"port": 80, "n": null})), "map[string]interface {}{\"n\":interface {}(nil), \"port\":80}");
+        assert_eq!(
+            go_value(&json!({"port": 80, "n": null})),
+            "map[string]interface {}{\"n\":interface {}(nil), \"port\":80}"
+        );
     }
 
     #[test]
@@ -1124,7 +1162,12 @@ mod tests {
 
     #[test]
     fn int_or_string_and_composition() {
-        let e = errors(spec(json!({"x": {"x-kubernetes-int-or-string": true, "anyOf": [{"type": "integer"}, {"type": "string"}]}})), json!({"spec": {"x": true}}));
+        let e = errors(
+            spec(
+                json!({"x": {"x-kubernetes-int-or-string": true, "anyOf": [{"type": "integer"}, {"type": "string"}]}}),
+            ),
+            json!({"spec": {"x": true}}),
+        );
         assert_eq!(
             e,
             [
@@ -1142,7 +1185,9 @@ mod tests {
     #[test]
     fn embedded_resources() {
         let e = errors(
-            spec(json!({"t": {"type": "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true}})),
+            spec(
+                json!({"t": {"type": "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true}}),
+            ),
             json!({"spec": {"t": {"kind": "Bad_Kind"}}}),
         );
         assert_eq!(e[0], "spec.t.apiVersion: Required value");

@@ -131,6 +131,16 @@ pub fn server() -> FakeApiServer {
     FakeApiServer::new().with_crd(widget_crd())
 }
 
+/// Creates namespaces: the server requires the namespace of a namespaced object to exist, as
+/// the API server does.
+pub fn namespaces(server: &FakeApiServer, names: &[&str]) {
+    for n in names {
+        server
+            .insert(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+            .expect("namespace");
+    }
+}
+
 /// A Widget named `name` of `color`.
 pub fn widget(name: &str, color: &str) -> Widget {
     Widget::new(
