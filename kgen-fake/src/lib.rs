@@ -282,7 +282,6 @@ impl FakeApiServer {
         let name = format!("{}.{}", def.plural, def.group);
         meta::meta_mut(&mut v).entry("name").or_insert_with(|| json!(name));
         let mut st = self.lock();
-        st.register(def);
         if let Some(crd_def) = st.find("apiextensions.k8s.io", "v1", "customresourcedefinitions") {
             let key = (String::new(), meta::name_of(&v).to_string());
             let mut stored = v.clone();
@@ -302,6 +301,8 @@ impl FakeApiServer {
             meta::meta_mut(&mut stored).remove("resourceVersion");
             st.put(&crd_def, key, stored);
         }
+        // After the CRD object: the resource's watch cache starts once the CRD exists.
+        st.register(def);
         Ok(())
     }
 
