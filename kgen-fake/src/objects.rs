@@ -13,12 +13,11 @@
 //!   drop it), and writes to `/status` change only `status`.
 //! * Deleting an object with finalizers sets `deletionTimestamp` (once) and keeps it; removing the
 //!   last finalizer then deletes it. No finalizer can be added while it is being deleted.
-//! * Deleting an owner deletes its dependents (objects whose every `ownerReferences` uid is gone),
-//!   synchronously, in the same request; `propagationPolicy: Orphan` removes the references
-//!   instead; `Foreground` deletes dependents before the owner (without the
-//!   `foregroundDeletion` finalizer dance).
-//! * Deleting a namespace deletes everything in it; it stays `Terminating` while objects with
-//!   finalizers remain, and creates in it are forbidden.
+//! * Deleting adds the `orphan` or `foregroundDeletion` finalizer the propagation asks for;
+//!   dependents, and the content of a deleted (`Terminating`) namespace, are the business of the
+//!   garbage collector and namespace controller of [`super::gc`], after the response. Creates
+//!   in a terminating namespace are forbidden, in a missing one not found.
+//! * Request bodies of custom resources must carry their `kind` and `apiVersion`.
 
 use super::apply::{Conflict, apply, restrict};
 use super::fields::{Part, track_update};
