@@ -1030,8 +1030,40 @@ impl State {
                 merge_patch(&mut doc, &p)
             }
         }
+        if self.strict_type_meta && def.custom {
+            self.check_patched_type_meta(&def, &req.version, &doc)?;
+        }
         let manager = req.manager.clone();
         self.update_object(req, &name, old, doc, part, Managed::Update(&manager), &sub, false)
+    }
+
+    /// A patch that changes the `kind` or `apiVersion` of a custom resource: a 422, as the
+    /// custom resource strategy's type check reports it.
+    fn check_patched_type_meta(&self, def: &ResourceDef, version: &str, doc: &Value) -> ApiResult<()> {
+        let text = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (av, kind) = (text("apiVersion"), text("kind"));
+        let expected = def.api_version(version);
+        let q = kgen_schema::api_server::go_quote;
+        let mut errors = Vec::new();
+        if kind != def.kind {
+            errors.push(FieldError::new(
+                "FieldValueInvalid",
+                "kind",
+                format!("Invalid value: {}: must be {}", q(&kind), def.kind),
+            ));
+        }
+        if av != expected {
+            errors.push(FieldError::new(
+                "FieldValueInvalid",
+                "apiVersion",
+                format!("Invalid value: {}: must be {expected}", q(&av)),
+            ));
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let (group, _) = parse_group_version(&av);
+        Err(invalid(&kind, &group, name_of(doc), &errors))
     }
 
     fn apply_patch(&mut self, req: &Req, name: &str, old: Option<Value>, part: Part, body: &[u8]) -> ApiResult<Reply> {

@@ -141,6 +141,29 @@ mod fake {
     }
 
     #[tokio::test]
+    async fn a_patch_that_changes_the_kind_is_a_422() {
+        let server = server();
+        server.insert(json!({"apiVersion": "kgen.dev/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"color": "red"}})).unwrap();
+        let merge = ("content-type", "application/merge-patch+json");
+        let (code, s) = raw(
+            &server,
+            "PATCH",
+            &format!("{WIDGETS}/w"),
+            &[merge],
+            r#"{"kind":"Gadget"}"#,
+        )
+        .await;
+        assert_eq!(code, 422);
+        assert_eq!(
+            status_of(&s),
+            (
+                "Invalid".into(),
+                "Gadget.kgen.dev \"w\" is invalid: kind: Invalid value: \"Gadget\": must be Widget".into()
+            )
+        );
+    }
+
+    #[tokio::test]
     async fn built_in_kinds_default_kind_and_api_version_from_the_url() {
         let server = FakeApiServer::new();
         let path = "/api/v1/namespaces/default/configmaps";

@@ -492,12 +492,11 @@ fn check_type(s: &Schema, v: &Value, name: &str, out: &mut Vec<FieldError>) {
     let float_int = actual == "number" && v.as_f64().is_some_and(is_json_integer) && contains("integer");
     let int_float = actual == "integer" && contains("number");
     let string_or_list = v.is_string() || v.is_array();
-    if !string_or_list && !format.is_empty() && !(contains(actual) || actual_format == format || float_int || int_float)
-    {
+    if !(string_or_list || format.is_empty() || contains(actual) || actual_format == format || float_int || int_float) {
         out.push(type_invalid(name, format, actual_format));
         return;
     }
-    if !(contains("number") || contains("integer")) && !format.is_empty() && string_or_list {
+    if string_or_list && !(contains("number") || contains("integer") || format.is_empty()) {
         return;
     }
     if !(contains(actual) || float_int || int_float) {
