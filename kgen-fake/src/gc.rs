@@ -133,13 +133,19 @@ impl State {
         self.gc_pending = false;
     }
 
-    fn all_objects(&self) -> Vec<(Arc<ResourceDef>, ObjKey, Value)> {
+    /// The objects `pick` selects (copied, so that the round can write).
+    fn objects_where(
+        &self,
+        pick: impl Fn(&ResourceDef, &ObjKey, &Value) -> bool,
+    ) -> Vec<(Arc<ResourceDef>, ObjKey, Value)> {
         self.resources
             .values()
             .flat_map(|s| {
                 s.objects
                     .iter()
-                    .map(move |(k, v)| (s.def.clone(), k.clone(), v.clone()))
+                    .filter(|(k, v)| pick(&s.def, k, v))
+                    .map(|(k, v)| (s.def.clone(), k.clone(), v.clone()))
+                    .collect::<Vec<_>>()
             })
             .collect()
     }
@@ -178,16 +184,20 @@ impl State {
 
     fn gc_round(&mut self) {
         // Owners being deleted with the orphan finalizer.
-        for (def, key, obj) in self.all_objects() {
-            if being_deleted(&obj) && has_finalizer(&obj, ORPHAN) {
-                self.orphan_dependents(uid_of(&obj));
-                self.remove_finalizer(&def, &key, ORPHAN);
-            }
+        for (def, key, obj) in self.objects_where(|_, _, o| being_deleted(o) && has_finalizer(o, ORPHAN)) {
+            self.orphan_dependents(uid_of(&obj));
+            self.remove_finalizer(&def, &key, ORPHAN);
         }
         // Dependents of owners that are gone or wait for them.
-        for (def, key, obj) in self.all_objects() {
+        let dependents = self.objects_where(|_, _, o| {
+            !being_deleted(o)
+                && o.pointer("/metadata/ownerReferences")
+                    .is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+        });
+        for (def, key, obj) in dependents {
             let refs = owner_refs(&obj);
-            if refs.is_empty() || being_deleted(&obj) || self.get(&def, &key).is_none() {
+            // An earlier deletion of this round may have taken it.
+            if self.get(&def, &key).is_none_or(being_deleted) {
                 continue;
             }
             let ns = namespace_of(&obj).to_string();
@@ -221,10 +231,7 @@ impl State {
             let _ = self.delete_object(&def, &key, &opts);
         }
         // Owners deleted in the foreground whose blocking dependents are gone.
-        for (def, key, obj) in self.all_objects() {
-            if !(being_deleted(&obj) && has_finalizer(&obj, FOREGROUND)) {
-                continue;
-            }
+        for (def, key, obj) in self.objects_where(|_, _, o| being_deleted(o) && has_finalizer(o, FOREGROUND)) {
             let uid = uid_of(&obj).to_string();
             let blocked = self
                 .resources
@@ -246,14 +253,12 @@ impl State {
             .collect();
         for key in terminating {
             let ns = key.1.clone();
-            for (def, k, obj) in self.all_objects() {
-                if def.namespaced && k.0 == ns && !being_deleted(&obj) {
-                    let opts = DeleteOpts {
-                        propagation: Some(DeletePropagation::Background),
-                        ..DeleteOpts::default()
-                    };
-                    let _ = self.delete_object(&def, &k, &opts);
-                }
+            for (def, k, _) in self.objects_where(|d, k, o| d.namespaced && k.0 == ns && !being_deleted(o)) {
+                let opts = DeleteOpts {
+                    propagation: Some(DeletePropagation::Background),
+                    ..DeleteOpts::default()
+                };
+                let _ = self.delete_object(&def, &k, &opts);
             }
             if !self.namespace_has_objects(&ns) {
                 self.finalize_namespace(&ns_def, &key);
@@ -326,10 +331,8 @@ impl State {
             return;
         }
         let uids = BTreeSet::from([uid.to_string()]);
-        for (def, key, obj) in self.all_objects() {
-            if owner_refs(&obj).iter().any(|r| r.uid == uid) {
-                self.drop_owner_refs(&def, &key, &uids);
-            }
+        for (def, key, _) in self.objects_where(|_, _, o| owner_refs(o).iter().any(|r| r.uid == uid)) {
+            self.drop_owner_refs(&def, &key, &uids);
         }
     }
 
