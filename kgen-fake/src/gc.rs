@@ -159,7 +159,9 @@ impl State {
             r.name.clone(),
         );
         if def.namespaced && ns.is_empty() {
-            return Some(Owner::Dangling);
+            // A cluster-scoped dependent cannot have a namespaced owner: the API server's
+            // collector reports the reference as unresolvable and leaves the dependent alone.
+            return None;
         }
         Some(match self.get(&def, &key) {
             Some(o) if uid_of(o) == r.uid => {

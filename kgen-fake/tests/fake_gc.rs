@@ -79,7 +79,7 @@ mod fake {
     }
 
     #[tokio::test]
-    async fn owners_of_unknown_kinds_are_left_alone() {
+    async fn unresolvable_owners_are_left_alone() {
         // Synchronous collection, so that "still there" is checked after a collection ran.
         let server = FakeApiServer::new().with_synchronous_gc(true);
         let api = cms(&server);
@@ -94,6 +94,13 @@ mod fake {
             .await
             .unwrap();
         assert!(exists(&server, "by-gizmo"));
+        // Nor can a cluster-scoped object have a namespaced owner: the reference is unresolvable.
+        let owner = api.create(&PostParams::default(), &cm("owner", &[])).await.unwrap();
+        server
+            .insert(json!({"apiVersion": "v1", "kind": "Namespace",
+                           "metadata": {"name": "owned-ns", "ownerReferences": [reference(&owner, false)]}}))
+            .unwrap();
+        assert!(server.get_json("namespaces", None, "owned-ns").is_some());
     }
 
     #[tokio::test]
