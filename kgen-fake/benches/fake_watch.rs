@@ -60,6 +60,11 @@ fn informers_wanted() -> usize {
 const DEFAULT_OBJECTS: usize = 5_000;
 const NAMESPACE: &str = "bench";
 
+/// The namespace the objects live in (the server requires it to exist, as a real one does).
+fn namespace() -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+}
+
 struct Phase {
     what: &'static str,
     writes: Duration,
@@ -327,11 +332,11 @@ fn main() {
         let rt = runtime(threads);
         let phases = rt.block_on(async {
             if kind == "ConfigMap" {
-                let server = FakeApiServer::new();
+                let server = FakeApiServer::new().with_object(namespace());
                 let patch = |i: usize| json!({"data": {"replicas": format!("{}", i + 100)}});
                 run(&server, objects, config_map_named, patch).await
             } else {
-                let server = FakeApiServer::new().with_crd(crd());
+                let server = FakeApiServer::new().with_object(namespace()).with_crd(crd());
                 let patch = |i: usize| json!({"spec": {"version": format!("1.33.{}-do.0", i % 10)}});
                 run(&server, objects, cluster_named, patch).await
             }

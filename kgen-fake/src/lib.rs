@@ -26,6 +26,11 @@
 //!
 //! # What the server does
 //!
+//! By default the server behaves as a real API server would for the same requests; each
+//! lenient behaviour of earlier versions is an explicit opt-out
+//! ([`FakeApiServer::with_strict_namespaces`], [`FakeApiServer::with_strict_type_meta`],
+//! [`FakeApiServer::with_synchronous_gc`], [`FakeApiServer::with_resume_before_start`]).
+//!
 //! * **Resources**: Namespace, ConfigMap, Secret, ServiceAccount, Service, Pod,
 //!   PersistentVolumeClaim, core/v1 and events.k8s.io/v1 Event, coordination.k8s.io/v1 Lease,
 //!   apps/v1 Deployment, StatefulSet, ReplicaSet, DaemonSet, batch/v1 Job, CronJob and
@@ -33,12 +38,22 @@
 //!   come from [`FakeApiServer::with_crd`] (or from creating a CRD through the API), other kinds
 //!   from [`FakeApiServer::with_resource`]. Namespaced and cluster-scoped paths, all-namespaces
 //!   list and watch, the legacy `/watch/` paths, `PartialObjectMetadata` responses.
+//! * **Request bodies**: a custom resource created or replaced without `kind` is a 400
+//!   (`the object provided is unrecognized (must be of type Widget): Object 'Kind' is missing in
+//!   '...'`), with another `apiVersion` (or none) a 400 (`the API version in the data () does
+//!   not match the expected API version (kgen.dev/v1)`), with another `kind` a 422 on `kind`;
+//!   built-in kinds get missing ones from the URL, as in the API server. A server-side apply
+//!   must carry the URL's `apiVersion` and `kind` (400 `invalid object type: /, Kind=Widget`).
 //! * **Object lifecycle**:
 //!   - every write gets the next value of one global `resourceVersion` counter; a write that
 //!     changes nothing (apart from `managedFields`) is not a write: same resourceVersion, no event;
+//!   - a namespaced object can only be created in an existing namespace (404 `namespaces "x" not
+//!     found`, checked before validation, as the `NamespaceLifecycle` admission plugin does) that
+//!     is not being deleted (403 `configmaps "c" is forbidden: unable to create new content in
+//!     namespace x because it is being terminated`); [`FakeApiServer::insert`] checks it too;
 //!   - creates fill `uid`, `creationTimestamp`, `generation` (1, for kinds that have one), honour
 //!     `generateName`, and fail with 409 `AlreadyExists` on a duplicate; 404s are `NotFound`
-//!     `Status`es;
+//!     `Status`es; new namespaces are `Active` with the `kubernetes` finalizer;
 //!   - updates with a stale `metadata.resourceVersion` fail with 409 `Conflict`; custom resources
 //!     require it on PUT (422 otherwise), built-in kinds accept unconditional updates;
 //!   - `generation` is bumped when `spec` changes (built-in kinds with a spec) or anything but
@@ -47,12 +62,31 @@
 //!     `status`, and `/status` writes change only `status`; `/scale` reads and writes the
 //!     replicas paths (an `autoscaling/v1` `Scale`);
 //!   - deleting an object with finalizers sets `deletionTimestamp` (once) and keeps it; removing
-//!     the last finalizer deletes it; no finalizer can be added meanwhile;
-//!   - deleting an owner deletes its dependents (objects all of whose `ownerReferences` uids are
-//!     gone), recursively; `propagationPolicy: Orphan` removes the references instead;
-//!     delete preconditions (`uid`, `resourceVersion`) and `dryRun=All` are honoured;
-//!   - deleting a namespace deletes everything in it; it stays `Terminating` while objects with
-//!     finalizers remain, and creating objects in it is forbidden (403).
+//!     the last finalizer deletes it; no finalizer can be added meanwhile; delete preconditions
+//!     (`uid`, `resourceVersion`) and `dryRun=All` are honoured, `DeleteOptions` validated;
+//!   - writes without `fieldManager` record their `managedFields` entry under the manager the
+//!     API server derives from the User-Agent (the part before the first `/`, printable
+//!     characters only, at most 128 bytes), `unknown` without one — which is what kube's client
+//!     sends, in process or over HTTP. [`FakeApiServer::insert`] records no `managedFields`.
+//! * **Garbage collection and namespace deletion**, asynchronously as kube-controller-manager
+//!   does them, [`FakeApiServer::with_gc_delay`] (100 ms) after the write:
+//!   - `propagationPolicy` `Background` (the default of custom resources and most kinds; batch/v1
+//!     Jobs default to `Orphan`, as in the API server; see [`ResourceDef::default_propagation`]):
+//!     the owner goes at once, its dependents (objects all of whose owner references point to
+//!     owners that are gone, found by kind, namespace and name and compared by uid) go after
+//!     the response, recursively; objects created with dangling owner references are collected
+//!     too; an object with some live owners only loses the references to the others;
+//!   - `Foreground`: the owner gets `deletionTimestamp` and the `foregroundDeletion` finalizer
+//!     and stays readable while its dependents are deleted; the finalizer is removed (and the
+//!     owner goes) once no dependent with `blockOwnerDeletion: true` remains;
+//!   - `Orphan` (or `orphanDependents: true`): the `orphan` finalizer; the dependents lose their
+//!     references to the owner, then the finalizer goes;
+//!   - deleting a namespace makes it `Terminating`; the namespace controller deletes everything
+//!     in it and, once it is empty, removes its `kubernetes` finalizer and the namespace.
+//!
+//!   Without a Tokio runtime (e.g. [`FakeApiServer::insert`] from a plain `#[test]`), the
+//!   collection runs synchronously before the call returns. Tests waiting for dependents to go
+//!   must poll.
 //! * **Patches**: JSON merge patch; JSON patch, where a failed operation (a `test` included) is a
 //!   422 and a `test` of a missing path against `null` succeeds, as in the API server;
 //!   strategic merge patch for built-in kinds (as a merge patch; 415 for custom resources).
@@ -69,25 +103,37 @@
 //!   `>`/`<`), field selectors (`=`, `==`, `!=` on `metadata.name`, `metadata.namespace`, a CRD's
 //!   `selectableFields`, and a few built-in ones such as a Secret's `type`), `limit`/`continue`
 //!   with `remainingItemCount`.
-//! * **Watches** (`?watch=true`, newline-delimited JSON): without a resourceVersion (or with
-//!   `"0"`), an `ADDED` per current object first; from `resourceVersion=N`, every retained change
-//!   after `N`; from a resourceVersion older than the bounded history
-//!   ([`FakeApiServer::with_watch_history`], [`FakeApiServer::compact_history`]), one `ERROR`
-//!   event with a 410 `Expired` `Status`, then the end of the stream. `BOOKMARK`s every
-//!   [`FakeApiServer::with_bookmark_interval`] with `allowWatchBookmarks=true`;
-//!   `sendInitialEvents=true` ends the initial `ADDED`s with a bookmark annotated
-//!   `k8s.io/initial-events-end`. An object modified into a selector arrives as `ADDED`, out of it
-//!   as `DELETED`. Streams end after `timeoutSeconds`.
+//! * **Watches** (`?watch=true`, newline-delimited JSON), as the watch cache serves them: without
+//!   a resourceVersion (or with `"0"`), an `ADDED` per current object first; from
+//!   `resourceVersion=N`, every retained change after `N`. A resourceVersion from before the
+//!   resource's watch cache started (the built-in namespaces are written before it, a custom
+//!   resource's starts with its CRD: `resourceVersion=1` is too old) or older than the bounded
+//!   history ([`FakeApiServer::with_watch_history`], [`FakeApiServer::compact_history`]) gets one
+//!   `ERROR` event with a 410 `Expired` `Status` (`too old resource version: 1 (4)`), then the end
+//!   of the stream. With `allowWatchBookmarks=true`, a `BOOKMARK` right after the initial events,
+//!   then every [`FakeApiServer::with_bookmark_interval`], and one two seconds before
+//!   `timeoutSeconds` ends; `sendInitialEvents=true` ends the initial `ADDED`s with a bookmark
+//!   annotated `k8s.io/initial-events-end`. An object modified into a selector arrives as
+//!   `ADDED`, out of it as `DELETED`. Streams end after `timeoutSeconds`.
 //! * **Validation** of custom resources, as the API server does with a CRD's
-//!   `openAPIV3Schema` (using kgen's `kgen_schema::validate`): unknown fields are pruned (with a
-//!   `Warning` header; `fieldValidation=Strict` makes them a 400), defaults are applied, the
-//!   OpenAPI value validations are checked, then the CEL rules (`x-kubernetes-validations`) are
-//!   evaluated with the `cel` crate: `self` is the node's value, `oldSelf` its previous value on
-//!   updates (transition rules; with `optionalOldSelf`, an optional), the standard library plus
-//!   the `strings`, `lists` and `math` extensions and `matches()`, `message` or a string
-//!   `messageExpression`, `fieldPath`, `reason`. Failures are 422 `Invalid` with one
-//!   `details.causes` entry (reason and field path, e.g. `spec.size`) per problem. Status writes
-//!   are validated too.
+//!   `openAPIV3Schema`: unknown fields are pruned (with a `Warning` header;
+//!   `fieldValidation=Strict` makes them a 400), defaults are applied (kgen's
+//!   `kgen_schema::validate`), the OpenAPI value validations are checked and reported as the API
+//!   server reports them (`kgen_schema::api_server`): a 422 `Invalid` whose message is
+//!   `Order.shop.kgen.dev "o" is invalid: spec.discount: Invalid value: 150: spec.discount in body
+//!   should be less than or equal to 100` (several errors in brackets, comma-separated), one
+//!   `details.causes` entry (cause type, field path, message) per error, in kube-openapi's order
+//!   (`Required value`, `Unsupported value: "x": supported values: "Low", "Normal", "High"`,
+//!   `Invalid value: "string": spec.x in body must be of type integer: "string"`, `Too long: may
+//!   not be more than 8 bytes`, `Too many: 4: must have at most 3 items`, `Duplicate value:
+//!   "x"`, ...), `metadata.name` errors first. Then the CEL rules (`x-kubernetes-validations`)
+//!   are evaluated with the `cel` crate — unless a type, required, enum, `maxLength`, `maxItems`
+//!   or `maxProperties` error was found, which the API server reports as `<nil>: Invalid value:
+//!   "null": some validation rules were not checked because the object was invalid; correct the
+//!   existing errors to complete validation`: `self` is the node's value, `oldSelf` its previous
+//!   value on updates (transition rules; with `optionalOldSelf`, an optional), the standard
+//!   library plus the `strings`, `lists` and `math` extensions and `matches()`, `message` or a
+//!   string `messageExpression`, `fieldPath`, `reason`. Status writes are validated too.
 //! * **Discovery**: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<g>`, `/apis/<g>/<v>`, and
 //!   aggregated discovery, so `kube::Discovery` works.
 //! * **Testing aids**: [`FakeApiServer::actions`] records every resource request (like
@@ -95,33 +141,37 @@
 //!   [`FakeApiServer::latency`] slows every request, [`FakeApiServer::get_json`] and
 //!   [`FakeApiServer::list_json`] read the store directly.
 //!
-//! # What is simplified
+//! # Differences from a real API server
 //!
-//! * No authentication, authorization, admission webhooks, conversion webhooks, or controllers
-//!   (no Deployment rollout, no pod scheduling). Garbage collection is synchronous, in the
-//!   deleting request; `propagationPolicy: Foreground` merely deletes dependents before the owner
-//!   (no `foregroundDeletion` finalizer); dependents created later with a dangling owner
-//!   reference are not collected.
-//! * Several versions of a custom resource share one storage; objects are served at the
-//!   requested version by rewriting `apiVersion` only (the `None` conversion strategy).
-//! * Built-in kinds have no schema: no validation or defaulting, and their lists are atomic in
-//!   server-side apply and strategic merge patches (no patch-merge keys).
-//! * Lists always show the current state: `resourceVersion`/`resourceVersionMatch` on lists are
-//!   ignored, and later pages of a paginated list are not a snapshot of the first page's
-//!   resourceVersion (they report it, though). `sendInitialEvents=true` starts from the current
-//!   state whatever the resourceVersion.
-//! * Server-side apply: no managed-fields version conversion; an applier's own `Update` entry
-//!   never conflicts with it; only `labels`, `annotations`, `finalizers` and `ownerReferences` of
-//!   `metadata` are tracked.
-//! * CEL: a rule the evaluator cannot handle (it does not compile, or calls a function or
-//!   overload the `cel` crate lacks, such as Kubernetes' `quantity()`, `url()`, `isSorted()`,
-//!   `format.*`, timestamps and durations, or it yields a non-boolean) is **skipped with a
-//!   `tracing` warning**, not reported. Runtime errors of supported operations (a missing key,
-//!   an index out of range) are reported as the API server does. CEL rules run only when the
-//!   OpenAPI validations pass; no cost limits; no validation ratcheting; property names that are
-//!   not CEL identifiers are not escaped.
-//! * `metadata.name` must be a DNS-1123 subdomain for every kind; no other metadata validation.
-//! * Namespaces need not exist unless [`FakeApiServer::with_strict_namespaces`] is set.
+//! | Behaviour | Real API server | Fake |
+//! |---|---|---|
+//! | Authentication, authorization, admission webhooks, priority and fairness | enforced | none: every request is allowed (inject failures with [`FakeApiServer::fail_next`]) |
+//! | Controllers | all of kube-controller-manager (Deployment rollouts, Job pods, endpoints, service-account tokens, ...), the scheduler, kubelets | only the garbage collector and the namespace controller |
+//! | Garbage collector timing | informer-driven, milliseconds to seconds, one level of dependents after another | one pass [`FakeApiServer::with_gc_delay`] after the writes, repeated until nothing changes (every level at once) |
+//! | Garbage collector writes | recorded in `managedFields` (manager `kube-controller-manager`), events such as `OwnerRefInvalidNamespace` | owner references and finalizers removed without a `managedFields` entry; no events |
+//! | Owner references to kinds the server does not serve | retried until resolvable | left alone (the dependent stays) |
+//! | Foreground-deletion cycles | broken by un-blocking owner references | not detected |
+//! | Deleting a CRD | the CRD gets the `customresourcecleanup.apiextensions.k8s.io` finalizer; its objects are deleted, then the CRD | the CRD and all its objects go at once |
+//! | Namespace deletion | content deleted resource by resource; `status.conditions` report progress | content deleted by a collection pass; no conditions |
+//! | Graceful deletion of pods (`gracePeriodSeconds`) | the pod stays until the kubelet confirms | deleted at once (finalizers aside) |
+//! | Several versions of a custom resource | converted by webhook or the `None` strategy; one storage version | one storage; objects served at the requested version by rewriting `apiVersion` only |
+//! | Built-in kinds | schemas: validation, defaulting, patch-merge keys | stored as JSON without schema: no validation or defaulting (but a Namespace's phase and finalizer); lists atomic in server-side apply and strategic merge patches |
+//! | `metadata.name` rules | per kind (DNS-1123 label for Namespace, DNS-1035 label for Service, subdomain for most) | DNS-1123 subdomain for every kind |
+//! | Other metadata validation | label and annotation keys and values, sizes, owner references, ... | none |
+//! | Validation ratcheting on updates (`CRDValidationRatcheting`, on by default) | errors in unchanged parts of an object are ignored | every error is reported |
+//! | Order of validation causes between sibling properties | Go map order (unspecified) | key order |
+//! | `anyOf`/`oneOf` failures | the errors of the best-matching branch (kube-openapi's match count) | the errors of the branch with the fewest |
+//! | String formats | `date-time`, `date`, `byte`, `uuid`s, `ipv4`, `ipv6`, `cidr`, `mac`, `hexcolor`, `email`, `hostname`, `uri`, `duration`, `isbn`, `creditcard`, `ssn`, `rgbcolor`, `bsonobjectid` | the first nine checked; the others accepted |
+//! | `metadata` of embedded resources | validated as ObjectMeta | not validated (their `apiVersion` and `kind` are) |
+//! | CEL rules | every Kubernetes library (`quantity()`, `url()`, `isSorted()`, `format.*`, timestamps, durations, ...), cost limits, escaping of property names | rules the `cel` crate cannot handle are **skipped with a `tracing` warning**; runtime errors of supported operations (a missing key, an index out of range) are reported; no cost limits; property names that are not CEL identifiers are not escaped |
+//! | Decoding errors of built-in kinds (another `kind` or `apiVersion` in the body) | the scheme's conversion messages | approximated: `Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion`, `... no kind "Deployment" is registered for version "apps/v1beta1" ...` |
+//! | Lists with `resourceVersion`/`resourceVersionMatch`; later pages | served from the cache at that version; pages are a snapshot | always the current state; later pages are not a snapshot of the first page's resourceVersion (they report it) |
+//! | `sendInitialEvents=true` with a resourceVersion | starts from that version | starts from the current state |
+//! | Watch from a future resourceVersion | waits up to about 3 s, then 504 `Too large resource version` | streams from now |
+//! | Bookmark timing | about every minute, and shortly before `timeoutSeconds` ends | the first right after the initial events, then every [`FakeApiServer::with_bookmark_interval`] (1 s), and 2 s before `timeoutSeconds` ends |
+//! | Watch cache | one per resource, bounded by size and time | one history of [`FakeApiServer::with_watch_history`] changes for all resources, with a start per resource |
+//! | Server-side apply | managed fields converted between versions; every `metadata` field tracked; an applier's own `Update` entry can conflict | no version conversion; only `labels`, `annotations`, `finalizers` and `ownerReferences` of `metadata` tracked; an applier's own `Update` entry never conflicts |
+//! | Encodings and output | JSON, YAML, protobuf, CBOR; `as=Table` | JSON only (and `PartialObjectMetadata`) |
 
 #![warn(missing_docs)]
 
@@ -130,6 +180,7 @@ mod cel;
 mod discovery;
 mod faults;
 mod fields;
+mod gc;
 mod meta;
 mod objects;
 mod patch;
@@ -142,7 +193,7 @@ mod validation;
 mod watch;
 
 pub use faults::Action;
-pub use resources::{GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
+pub use resources::{DeletePropagation, GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
 pub use server::{FakeService, ResBody, ServerHandle};
 
 use kube::core::Status;
@@ -176,7 +227,8 @@ pub enum FakeError {
 
 /// An in-memory Kubernetes API server. Cheap to clone: clones share the same state.
 ///
-/// `client()`, `serve()` and watches need a Tokio runtime.
+/// `client()`, `serve()` and watches need a Tokio runtime; the garbage collector runs on it too
+/// (synchronously when there is none).
 #[derive(Clone)]
 pub struct FakeApiServer {
     state: Arc<Mutex<State>>,
@@ -209,13 +261,15 @@ impl FakeApiServer {
     /// A server with the built-in kinds and the namespaces `default`, `kube-system`,
     /// `kube-public` and `kube-node-lease`.
     pub fn new() -> Self {
-        let mut state = State::new();
-        for def in resources::builtins() {
-            state.register(def);
-        }
-        let server = FakeApiServer {
-            state: Arc::new(Mutex::new(state)),
-        };
+        let state = Arc::new_cyclic(|weak| {
+            let mut state = State::new();
+            state.self_ref = weak.clone();
+            for def in resources::builtins() {
+                state.register(def);
+            }
+            Mutex::new(state)
+        });
+        let server = FakeApiServer { state };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             server
                 .insert(json!({
@@ -226,6 +280,16 @@ impl FakeApiServer {
                     "status": {"phase": "Active"},
                 }))
                 .expect("built-in namespace");
+        }
+        {
+            // The watch caches start after the built-in namespaces exist, as in a cluster whose
+            // API server has started.
+            let mut st = server.lock();
+            let rv = st.rv;
+            for stored in st.resources.values_mut() {
+                stored.cache_start = rv;
+            }
+            st.gc_pending = false;
         }
         server
     }
@@ -269,7 +333,6 @@ impl FakeApiServer {
         let name = format!("{}.{}", def.plural, def.group);
         meta::meta_mut(&mut v).entry("name").or_insert_with(|| json!(name));
         let mut st = self.lock();
-        st.register(def);
         if let Some(crd_def) = st.find("apiextensions.k8s.io", "v1", "customresourcedefinitions") {
             let key = (String::new(), meta::name_of(&v).to_string());
             let mut stored = v.clone();
@@ -289,6 +352,8 @@ impl FakeApiServer {
             meta::meta_mut(&mut stored).remove("resourceVersion");
             st.put(&crd_def, key, stored);
         }
+        // After the CRD object: the resource's watch cache starts once the CRD exists.
+        st.register(def);
         Ok(())
     }
 
@@ -319,17 +384,57 @@ impl FakeApiServer {
         self
     }
 
-    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK (default 1 s; zero turns
-    /// periodic bookmarks off).
+    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK (default 1 s; they also
+    /// get one right after their initial events, and one two seconds before `timeoutSeconds`
+    /// ends). Zero turns these bookmarks off (the `sendInitialEvents` one stays).
     pub fn with_bookmark_interval(self, interval: Duration) -> Self {
         self.lock().bookmark_interval = interval;
         self
     }
 
-    /// Whether creating a namespaced object requires its namespace to exist (default false; the
-    /// API server does require it).
+    /// Whether creating a namespaced object requires its namespace to exist (default true, as in
+    /// the API server: 404 `namespaces "x" not found` otherwise). `false` lets objects be created
+    /// in any namespace.
     pub fn with_strict_namespaces(self, strict: bool) -> Self {
         self.lock().strict_namespaces = strict;
+        self
+    }
+
+    /// Whether request bodies must carry `apiVersion` and `kind` as the API server requires them
+    /// (default true): a custom resource created or replaced without `kind` is a 400 (`Object
+    /// 'Kind' is missing in '...'`), with another `apiVersion` a 400, with another `kind` a 422;
+    /// a server-side apply whose `apiVersion` and `kind` are not the URL's is a 400 (`invalid
+    /// object type: ...`). `false` fills missing ones in from the URL (built-in kinds always
+    /// get them filled in, as in the API server).
+    pub fn with_strict_type_meta(self, strict: bool) -> Self {
+        self.lock().strict_type_meta = strict;
+        self
+    }
+
+    /// How long after a write the garbage collector (and the namespace controller) runs
+    /// (default 100 ms, about what kube-controller-manager takes). `Duration::ZERO` runs it as
+    /// soon as the runtime gets to it, still after the response. Tests waiting for dependents to
+    /// go must poll for it.
+    pub fn with_gc_delay(self, delay: Duration) -> Self {
+        self.lock().gc_delay = delay;
+        self
+    }
+
+    /// Whether the garbage collector and the namespace controller run in the request that
+    /// needs them, before it is answered (default false: asynchronously, as in a cluster). With
+    /// `true`, deleting an owner (in any propagation) or a namespace has removed its dependents
+    /// or contents (those without other finalizers) when the request returns.
+    pub fn with_synchronous_gc(self, synchronous: bool) -> Self {
+        self.lock().gc_synchronous = synchronous;
+        self
+    }
+
+    /// Whether watches may resume from a resourceVersion older than the start of the
+    /// resource's watch cache (default false: 410 Gone, as in the API server, e.g. for
+    /// `resourceVersion=1`; the cache starts after the built-in namespaces, or when a CRD is
+    /// added). Changes dropped from the bounded history are gone either way.
+    pub fn with_resume_before_start(self, allow: bool) -> Self {
+        self.lock().resume_before_start = allow;
         self
     }
 
@@ -342,10 +447,12 @@ impl FakeApiServer {
     }
 
     /// Pre-loads an object, given with `apiVersion` and `kind` (namespaced objects without a
-    /// namespace go to `default`). It is stored as a create would store it — new `uid`,
-    /// `resourceVersion` and `creationTimestamp`, `generation` 1, defaults and validation for
-    /// custom resources — except that its `status` is kept and no `managedFields` are recorded,
-    /// and no action is recorded. Returns the stored object.
+    /// namespace go to `default`; the namespace must exist unless
+    /// [`Self::with_strict_namespaces`] is off). It is stored as a create would store it — new
+    /// `uid`, `resourceVersion` and `creationTimestamp`, `generation` 1, defaults and validation
+    /// for custom resources — except that its `status` is kept and no `managedFields` are
+    /// recorded, and no action is recorded. An object whose owner references are dangling is
+    /// collected afterwards, as if it had been created. Returns the stored object.
     pub fn insert(&self, obj: Value) -> Result<Value, FakeError> {
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
@@ -371,10 +478,14 @@ impl FakeApiServer {
             manager: "unknown".into(),
             meta_only: false,
         };
-        st.insert(&req, obj).map_err(FakeError::Api)
+        let stored = st.insert(&req, obj).map_err(FakeError::Api);
+        st.schedule_gc();
+        stored
     }
 
-    /// A `kube::Client` talking to this server in process (default namespace `default`).
+    /// A `kube::Client` talking to this server in process (default namespace `default`). Like
+    /// kube's clients made from a `kube::Config`, it sends no User-Agent, so writes without a
+    /// `fieldManager` are recorded under the manager `unknown`, as a real API server records them.
     pub fn client(&self) -> kube::Client {
         kube::Client::new(self.service(), "default")
     }

@@ -57,10 +57,12 @@ pub(crate) fn random_suffix() -> String {
 }
 
 /// Why `name` is not a DNS-1123 subdomain (lower-case alphanumerics, `-` and `.`, starting and
-/// ending with an alphanumeric, at most 253 characters), or `None`.
-pub(crate) fn dns1123_subdomain_error(name: &str) -> Option<String> {
+/// ending with an alphanumeric, at most 253 characters), in the API server's words (none when it
+/// is one).
+pub(crate) fn dns1123_subdomain_errors(name: &str) -> Vec<String> {
+    let mut errs = Vec::new();
     if name.len() > 253 {
-        return Some("must be no more than 253 characters".into());
+        errs.push("must be no more than 253 characters".to_string());
     }
     let ok = !name.is_empty()
         && name.split('.').all(|label| {
@@ -71,15 +73,15 @@ pub(crate) fn dns1123_subdomain_error(name: &str) -> Option<String> {
                 && b.iter()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         });
-    if ok {
-        None
-    } else {
-        Some(
+    if !ok {
+        errs.push(
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \
-             '-' or '.', and must start and end with an alphanumeric character"
-                .into(),
-        )
+             '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', \
+             regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+                .to_string(),
+        );
     }
+    errs
 }
 
 /// The `metadata` object of `obj`, created if absent.
@@ -131,19 +133,6 @@ pub(crate) fn labels_of(obj: &Value) -> Map<String, Value> {
         .and_then(|m| m.get("labels"))
         .and_then(Value::as_object)
         .cloned()
-        .unwrap_or_default()
-}
-
-/// The uids of `metadata.ownerReferences`.
-pub(crate) fn owner_uids(obj: &Value) -> Vec<String> {
-    obj.get("metadata")
-        .and_then(|m| m.get("ownerReferences"))
-        .and_then(Value::as_array)
-        .map(|refs| {
-            refs.iter()
-                .filter_map(|r| r.get("uid").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        })
         .unwrap_or_default()
 }
 
@@ -215,10 +204,10 @@ mod tests {
 
     #[test]
     fn subdomain_names() {
-        assert!(dns1123_subdomain_error("a-b.c1").is_none());
-        assert!(dns1123_subdomain_error("A").is_some());
-        assert!(dns1123_subdomain_error("-a").is_some());
-        assert!(dns1123_subdomain_error("").is_some());
+        assert!(dns1123_subdomain_errors("a-b.c1").is_empty());
+        assert_eq!(dns1123_subdomain_errors("A").len(), 1);
+        assert!(dns1123_subdomain_errors("-a")[0].ends_with("(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
+        assert_eq!(dns1123_subdomain_errors(&"a".repeat(254)).len(), 1);
     }
 
     #[test]

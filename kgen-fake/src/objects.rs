@@ -13,25 +13,25 @@
 //!   drop it), and writes to `/status` change only `status`.
 //! * Deleting an object with finalizers sets `deletionTimestamp` (once) and keeps it; removing the
 //!   last finalizer then deletes it. No finalizer can be added while it is being deleted.
-//! * Deleting an owner deletes its dependents (objects whose every `ownerReferences` uid is gone),
-//!   synchronously, in the same request; `propagationPolicy: Orphan` removes the references
-//!   instead; `Foreground` deletes dependents before the owner (without the
-//!   `foregroundDeletion` finalizer dance).
-//! * Deleting a namespace deletes everything in it; it stays `Terminating` while objects with
-//!   finalizers remain, and creates in it are forbidden.
+//! * Deleting adds the `orphan` or `foregroundDeletion` finalizer the propagation asks for;
+//!   dependents, and the content of a deleted (`Terminating`) namespace, are the business of the
+//!   garbage collector and namespace controller of [`super::gc`], after the response. Creates
+//!   in a terminating namespace are forbidden, in a missing one not found.
+//! * Request bodies of custom resources must carry their `kind` and `apiVersion`.
 
 use super::apply::{Conflict, apply, restrict};
 use super::fields::{Part, track_update};
+use super::gc::{FOREGROUND, NAMESPACE_FINALIZER, ORPHAN, being_deleted, is_namespace};
 use super::meta::{
-    finalizers_of, get_path, meta_mut, meta_str, name_of, namespace_of, now_rfc3339, owner_uids, random_suffix,
-    set_path, uid_of,
+    finalizers_of, get_path, meta_mut, meta_str, name_of, namespace_of, now_rfc3339, random_suffix, set_path, uid_of,
 };
 use super::patch::{PatchKind, json_patch, merge_patch, parse_json, parse_yaml};
+use super::resources::DeletePropagation;
 use super::resources::{GenerationPolicy, ResourceDef, VersionDef, from_crd};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::{ApiResult, FieldError, MODIFIED, already_exists, conflict, deleted, error, invalid, not_found};
 use super::store::{ObjKey, State};
-use super::validation::{FieldValidation, admit, check_name};
+use super::validation::{FieldValidation, admit, name_errors};
 use kube::core::response::{StatusCause, StatusDetails};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -182,6 +182,127 @@ fn check_type_meta(def: &ResourceDef, version: &str, obj: &mut Value) -> ApiResu
     Ok(())
 }
 
+/// The API server's short form of a request body in decoding errors (`summarizeData`).
+fn summarize(body: &[u8]) -> String {
+    const MAX: usize = 30;
+    match body.first() {
+        None => "<empty>".into(),
+        Some(b'{') if body.len() > MAX => format!("{} ...", String::from_utf8_lossy(&body[..MAX])),
+        Some(b'{') => String::from_utf8_lossy(body).into_owned(),
+        Some(_) if body.len() > MAX => format!("{} ...", hex(&body[..MAX])),
+        Some(_) => hex(body),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `(group, version)` of an `apiVersion` as Go's `ParseGroupVersion` reads it (empty on error).
+fn parse_group_version(av: &str) -> (String, String) {
+    match av.matches('/').count() {
+        _ if av.is_empty() || av == "/" => (String::new(), String::new()),
+        0 => (String::new(), av.to_string()),
+        1 => {
+            let (g, v) = av.split_once('/').expect("one slash");
+            (g.to_string(), v.to_string())
+        }
+        _ => (String::new(), String::new()),
+    }
+}
+
+/// The Go package a built-in kind's internal type lives in (for conversion errors).
+fn internal_package(def: &ResourceDef) -> &str {
+    match def.group.as_str() {
+        "" | "events.k8s.io" => "core",
+        g => g.split('.').next().unwrap_or(g),
+    }
+}
+
+impl State {
+    /// Checks `apiVersion` and `kind` of a create or update (PUT) body as the API server decodes
+    /// it: built-in kinds default missing ones from the URL; custom resources must have a `kind`
+    /// (400 `Object 'Kind' is missing in '...'`) and the URL's `apiVersion` (400), and a
+    /// different `kind` is a 422 on `kind`.
+    fn check_body_type_meta(&self, def: &ResourceDef, version: &str, obj: &Value, raw: &[u8]) -> ApiResult<()> {
+        if !self.strict_type_meta || !obj.is_object() {
+            return Ok(());
+        }
+        let expected = def.api_version(version);
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (av, kind) = (text("apiVersion"), text("kind"));
+        if def.custom {
+            if kind.is_empty() {
+                return Err(error(
+                    400,
+                    format!(
+                        "the object provided is unrecognized (must be of type {}): Object 'Kind' is missing in '{}' ({})",
+                        def.kind,
+                        String::from_utf8_lossy(raw),
+                        summarize(raw)
+                    ),
+                ));
+            }
+            if av != expected {
+                return Err(error(
+                    400,
+                    format!("the API version in the data ({av}) does not match the expected API version ({expected})"),
+                ));
+            }
+            if kind != def.kind {
+                let (group, _) = parse_group_version(&av);
+                return Err(invalid(
+                    &kind,
+                    &group,
+                    name_of(obj),
+                    &[FieldError::new(
+                        "FieldValueInvalid",
+                        "kind",
+                        format!(
+                            "Invalid value: {}: must be {}",
+                            kgen_schema::api_server::go_quote(&kind),
+                            def.kind
+                        ),
+                    )],
+                ));
+            }
+            return Ok(());
+        }
+        let av = if av.is_empty() { expected.clone() } else { av };
+        let kind = if kind.is_empty() { def.kind.clone() } else { kind };
+        let (_, data_version) = parse_group_version(&av);
+        if av != expected {
+            return Err(error(
+                400,
+                format!(
+                    "{kind} in version {data_version:?} cannot be handled as a {}: no kind {kind:?} is registered for version {av:?} in scheme \"pkg/api/legacyscheme/scheme.go:30\"",
+                    def.kind
+                ),
+            ));
+        }
+        if kind != def.kind {
+            let why = match self.find_kind(&av, &kind) {
+                Some(_) => format!(
+                    "converting ({data_version}.{kind}) to ({}.{}): unknown conversion",
+                    internal_package(def),
+                    def.kind
+                ),
+                None => format!(
+                    "no kind {kind:?} is registered for version {av:?} in scheme \"pkg/api/legacyscheme/scheme.go:30\""
+                ),
+            };
+            return Err(error(
+                400,
+                format!(
+                    "{kind} in version {data_version:?} cannot be handled as a {}: {why}",
+                    def.kind
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Metadata the server owns: kept from the stored object on every update.
 const SERVER_METADATA: &[&str] = &[
     "uid",
@@ -232,10 +353,6 @@ fn comparable(obj: &Value) -> Value {
 
 fn is_crd(def: &ResourceDef) -> bool {
     def.group == "apiextensions.k8s.io" && def.plural == "customresourcedefinitions"
-}
-
-fn is_namespace(def: &ResourceDef) -> bool {
-    def.group.is_empty() && def.plural == "namespaces"
 }
 
 /// A CRD object must describe a valid resource (checked before it is stored).
@@ -297,7 +414,9 @@ fn list_of(def: &ResourceDef, version: &str, rv: u64, items: Vec<Value>, cont: O
 /// Parsed `DeleteOptions` (body and query).
 #[derive(Default)]
 pub(crate) struct DeleteOpts {
-    pub propagation: Option<String>,
+    pub propagation: Option<DeletePropagation>,
+    /// The deprecated `orphanDependents`.
+    pub orphan_dependents: Option<bool>,
     pub uid: Option<String>,
     pub resource_version: Option<String>,
     pub dry_run: bool,
@@ -311,8 +430,41 @@ impl DeleteOpts {
             parse_json(body)?
         };
         let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+        let propagation = s("/propagationPolicy").or_else(|| query.get("propagationPolicy").cloned());
+        let orphan_dependents = v
+            .get("orphanDependents")
+            .and_then(Value::as_bool)
+            .or_else(|| query.get("orphanDependents").and_then(|o| o.parse().ok()));
+        let invalid_options = |e: FieldError| invalid("DeleteOptions", "meta.k8s.io", "", &[e]);
+        if let (Some(p), Some(_)) = (&propagation, orphan_dependents) {
+            return Err(invalid_options(FieldError::new(
+                "FieldValueInvalid",
+                "propagationPolicy",
+                format!(
+                    "Invalid value: {}: orphanDependents and deletionPropagation cannot be both set",
+                    kgen_schema::api_server::go_quote(p)
+                ),
+            )));
+        }
+        let propagation = match propagation.as_deref() {
+            None => None,
+            Some("Orphan") => Some(DeletePropagation::Orphan),
+            Some("Background") => Some(DeletePropagation::Background),
+            Some("Foreground") => Some(DeletePropagation::Foreground),
+            Some(p) => {
+                return Err(invalid_options(FieldError::new(
+                    "FieldValueNotSupported",
+                    "propagationPolicy",
+                    format!(
+                        "Unsupported value: {}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"",
+                        kgen_schema::api_server::go_quote(p)
+                    ),
+                )));
+            }
+        };
         let mut o = DeleteOpts {
-            propagation: s("/propagationPolicy").or_else(|| query.get("propagationPolicy").cloned()),
+            propagation,
+            orphan_dependents,
             uid: s("/preconditions/uid"),
             resource_version: s("/preconditions/resourceVersion"),
             dry_run: query.get("dryRun").is_some_and(|d| d == "All"),
@@ -320,12 +472,31 @@ impl DeleteOpts {
         if let Some(Value::Array(d)) = v.get("dryRun") {
             o.dry_run |= d.iter().any(|x| x == "All");
         }
-        if let Some(p) = &o.propagation
-            && !matches!(p.as_str(), "Orphan" | "Background" | "Foreground")
-        {
-            return Err(error(400, format!("unsupported propagationPolicy {p:?}")));
-        }
         Ok(o)
+    }
+
+    /// The propagation of a delete of `obj`, as the API server decides it: the request's
+    /// `orphanDependents`, else its `propagationPolicy`, else a garbage-collection finalizer the
+    /// object already has, else the kind's default.
+    fn resolve(&self, def: &ResourceDef, obj: &Value) -> DeletePropagation {
+        if let Some(o) = self.orphan_dependents {
+            return if o {
+                DeletePropagation::Orphan
+            } else {
+                DeletePropagation::Background
+            };
+        }
+        if let Some(p) = self.propagation {
+            return p;
+        }
+        for f in finalizers_of(obj) {
+            match f.as_str() {
+                ORPHAN => return DeletePropagation::Orphan,
+                FOREGROUND => return DeletePropagation::Foreground,
+                _ => {}
+            }
+        }
+        def.default_propagation
     }
 }
 
@@ -404,13 +575,34 @@ impl State {
         Ok(Reply::ok(200, list_of(&req.def, &req.version, rv, items, cont)))
     }
 
-    /// Checks the namespace of a namespaced create.
-    fn check_namespace(&self, ns: &str) -> ApiResult<()> {
+    /// Checks the namespace of a namespaced create, as the `NamespaceLifecycle` admission
+    /// plugin does (before validation): 404 for a namespace that does not exist, 403 for one
+    /// being terminated.
+    fn check_namespace(&self, def: &ResourceDef, ns: &str, name: &str) -> ApiResult<()> {
         match self.namespace_obj(ns) {
-            Some(n) if meta_str(n, "deletionTimestamp").is_some() => Err(error(
-                403,
-                format!("unable to create new content in namespace {ns} because it is being terminated"),
-            )),
+            Some(n) if meta_str(n, "deletionTimestamp").is_some() => {
+                let what = super::status::qualified(&def.plural, &def.group);
+                let subject = if name.is_empty() {
+                    what
+                } else {
+                    format!("{what} {name:?}")
+                };
+                let mut e = error(
+                    403,
+                    format!(
+                        "{subject} is forbidden: unable to create new content in namespace {ns} because it is being terminated"
+                    ),
+                );
+                e.details = Some(StatusDetails {
+                    name: name.to_string(),
+                    group: def.group.clone(),
+                    kind: def.plural.clone(),
+                    uid: String::new(),
+                    causes: Vec::new(),
+                    retry_after_seconds: 0,
+                });
+                Err(e)
+            }
             None if self.strict_namespaces => Err(not_found("namespaces", "", ns)),
             _ => Ok(()),
         }
@@ -419,6 +611,7 @@ impl State {
     /// POST: creates an object from a request body.
     pub(crate) fn create(&mut self, req: &Req, body: &[u8]) -> ApiResult<Reply> {
         let obj = parse_json(body)?;
+        self.check_body_type_meta(&req.def, &req.version, &obj, body)?;
         let manager = req.manager.clone();
         self.create_object(req, obj, Managed::Update(&manager), true)
     }
@@ -476,24 +669,25 @@ impl State {
                 meta.remove("managedFields");
             }
         }
+        if def.namespaced {
+            self.check_namespace(&def, &ns, name_of(&obj))?;
+        }
+        let mut meta_errors = Vec::new();
         if name_of(&obj).is_empty() {
-            let Some(prefix) = meta_str(&obj, "generateName").map(str::to_string) else {
-                return Err(invalid(
-                    &def.kind,
-                    &def.group,
-                    "",
-                    &[FieldError::new(
-                        "FieldValueRequired",
-                        "metadata.name",
-                        "Required value: name or generateName is required",
-                    )],
-                ));
-            };
-            let mut name = format!("{prefix}{}", random_suffix());
-            while self.get(&def, &(ns.clone(), name.clone())).is_some() {
-                name = format!("{prefix}{}", random_suffix());
+            match meta_str(&obj, "generateName").map(str::to_string) {
+                Some(prefix) => {
+                    let mut name = format!("{prefix}{}", random_suffix());
+                    while self.get(&def, &(ns.clone(), name.clone())).is_some() {
+                        name = format!("{prefix}{}", random_suffix());
+                    }
+                    meta_mut(&mut obj).insert("name".into(), json!(name));
+                }
+                None => meta_errors.push(FieldError::new(
+                    "FieldValueRequired",
+                    "metadata.name",
+                    "Required value: name or generateName is required",
+                )),
             }
-            meta_mut(&mut obj).insert("name".into(), json!(name));
         }
         if let Some(n) = &req.name
             && n != name_of(&obj)
@@ -506,9 +700,8 @@ impl State {
                 ),
             ));
         }
-        check_name(&def, &obj)?;
-        if def.namespaced {
-            self.check_namespace(&ns)?;
+        if meta_errors.is_empty() {
+            meta_errors = name_errors(&obj);
         }
         if reset_status
             && req.vdef().status
@@ -516,7 +709,21 @@ impl State {
         {
             m.remove("status");
         }
-        let warnings = admit(&def, req.vdef(), &mut obj, None, req.field_validation())?;
+        if is_namespace(&def) {
+            // As the namespace strategy: a new namespace is Active and has the `kubernetes`
+            // finalizer.
+            set_path(&mut obj, "status.phase", json!("Active"));
+            let mut finalizers: Vec<Value> = obj
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if !finalizers.iter().any(|f| f == NAMESPACE_FINALIZER) {
+                finalizers.push(json!(NAMESPACE_FINALIZER));
+            }
+            set_path(&mut obj, "spec.finalizers", json!(finalizers));
+        }
+        let warnings = admit(&def, req.vdef(), &mut obj, None, req.field_validation(), meta_errors)?;
         let crd = if is_crd(&def) { Some(check_crd(&obj)?) } else { None };
         let name = name_of(&obj).to_string();
         let key = (if def.namespaced { ns } else { String::new() }, name.clone());
@@ -569,6 +776,7 @@ impl State {
         if req.subresource.as_deref() == Some("scale") {
             return self.update_scale(req, &name, new);
         }
+        self.check_body_type_meta(&req.def, &req.version, &new, body)?;
         let old = self.stored(req, &name)?;
         let manager = req.manager.clone();
         let sub = req.subresource.clone().unwrap_or_default();
@@ -709,7 +917,14 @@ impl State {
                 ));
             }
         }
-        let warnings = admit(&def, req.vdef(), &mut result, Some(&old_served), req.field_validation())?;
+        let warnings = admit(
+            &def,
+            req.vdef(),
+            &mut result,
+            Some(&old_served),
+            req.field_validation(),
+            Vec::new(),
+        )?;
         let crd = if is_crd(&def) { Some(check_crd(&result)?) } else { None };
         if let (Some(a), Some(b)) = (
             generation_view(def.generation, &old),
@@ -751,7 +966,10 @@ impl State {
             });
         }
         let key = (namespace_of(&old).to_string(), name.to_string());
-        if meta_str(&result, "deletionTimestamp").is_some() && finalizers_of(&result).is_empty() {
+        if meta_str(&result, "deletionTimestamp").is_some()
+            && finalizers_of(&result).is_empty()
+            && self.may_go(&def, &result)
+        {
             // As the API server: no write of the emptied object; it is deleted as stored.
             let gone = self.finish_removal(&def, &key).unwrap_or(result);
             return Ok(Reply {
@@ -812,8 +1030,40 @@ impl State {
                 merge_patch(&mut doc, &p)
             }
         }
+        if self.strict_type_meta && def.custom {
+            self.check_patched_type_meta(&def, &req.version, &doc)?;
+        }
         let manager = req.manager.clone();
         self.update_object(req, &name, old, doc, part, Managed::Update(&manager), &sub, false)
+    }
+
+    /// A patch that changes the `kind` or `apiVersion` of a custom resource: a 422, as the
+    /// custom resource strategy's type check reports it.
+    fn check_patched_type_meta(&self, def: &ResourceDef, version: &str, doc: &Value) -> ApiResult<()> {
+        let text = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (av, kind) = (text("apiVersion"), text("kind"));
+        let expected = def.api_version(version);
+        let q = kgen_schema::api_server::go_quote;
+        let mut errors = Vec::new();
+        if kind != def.kind {
+            errors.push(FieldError::new(
+                "FieldValueInvalid",
+                "kind",
+                format!("Invalid value: {}: must be {}", q(&kind), def.kind),
+            ));
+        }
+        if av != expected {
+            errors.push(FieldError::new(
+                "FieldValueInvalid",
+                "apiVersion",
+                format!("Invalid value: {}: must be {expected}", q(&av)),
+            ));
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let (group, _) = parse_group_version(&av);
+        Err(invalid(&kind, &group, name_of(doc), &errors))
     }
 
     fn apply_patch(&mut self, req: &Req, name: &str, old: Option<Value>, part: Part, body: &[u8]) -> ApiResult<Reply> {
@@ -825,9 +1075,25 @@ impl State {
         if !applied.is_object() {
             return Err(error(400, "an apply configuration must be an object"));
         }
-        for k in ["apiVersion", "kind"] {
-            if applied.get(k).and_then(Value::as_str).is_none_or(str::is_empty) {
-                return Err(error(400, format!("{k} must be set in an apply configuration")));
+        if self.strict_type_meta {
+            // As the API server's field manager: the applied object must be of the URL's group,
+            // version and kind.
+            let text = |k: &str| applied.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let (group, version) = parse_group_version(&text("apiVersion"));
+            let kind = text("kind");
+            if (group.as_str(), version.as_str(), kind.as_str())
+                != (def.group.as_str(), req.version.as_str(), def.kind.as_str())
+            {
+                return Err(error(
+                    400,
+                    format!("invalid object type: {group}/{version}, Kind={kind}"),
+                ));
+            }
+        } else {
+            for k in ["apiVersion", "kind"] {
+                if applied.get(k).and_then(Value::as_str).is_none_or(str::is_empty) {
+                    return Err(error(400, format!("{k} must be set in an apply configuration")));
+                }
             }
         }
         check_type_meta(&def, &req.version, &mut applied)?;
@@ -1018,6 +1284,12 @@ impl State {
 
     /// Deletes (or marks for deletion) one object. Returns the HTTP code and either the object
     /// (still there, being deleted) or a success Status (gone).
+    ///
+    /// As the API server: the propagation adds the `orphan` or `foregroundDeletion` finalizer (and
+    /// drops the other); an object with finalizers then gets `deletionTimestamp` and stays for
+    /// the finalizers' owners (the garbage collector for those two) to remove them; a namespace
+    /// always stays, `Terminating`, until the namespace controller has emptied it; anything else
+    /// goes at once. Dependents are left to the garbage collector ([`super::gc`]).
     pub(crate) fn delete_object(
         &mut self,
         def: &Arc<ResourceDef>,
@@ -1055,23 +1327,37 @@ impl State {
         if opts.dry_run {
             return Ok((200, obj));
         }
-        let policy = opts.propagation.as_deref().unwrap_or("Background");
-        if policy == "Orphan" {
-            self.orphan_dependents(&uid);
-        } else if policy == "Foreground" {
-            self.cascade(&uid, true);
+        let old_finalizers = finalizers_of(&obj);
+        let mut finalizers: Vec<String> = old_finalizers
+            .iter()
+            .filter(|f| *f != ORPHAN && *f != FOREGROUND)
+            .cloned()
+            .collect();
+        match opts.resolve(def, &obj) {
+            DeletePropagation::Orphan => finalizers.push(ORPHAN.to_string()),
+            DeletePropagation::Foreground => finalizers.push(FOREGROUND.to_string()),
+            DeletePropagation::Background => {}
         }
-        if is_namespace(def) {
-            self.delete_namespace_contents(&name);
+        let changed = finalizers.iter().collect::<BTreeSet<_>>() != old_finalizers.iter().collect::<BTreeSet<_>>();
+        if finalizers.is_empty() && !is_namespace(def) {
+            self.finish_removal(def, key);
+            return Ok((200, deleted(&def.plural, &def.group, &name, &uid)));
         }
-        let namespace_busy = is_namespace(def) && self.namespace_has_objects(&name);
-        if !finalizers_of(&obj).is_empty() || namespace_busy {
-            if meta_str(&obj, "deletionTimestamp").is_some() {
-                return Ok((200, obj));
+        let already = being_deleted(&obj);
+        if already && !changed {
+            return Ok((200, obj));
+        }
+        let mut marked = obj.clone();
+        let generation = marked.pointer("/metadata/generation").and_then(Value::as_i64);
+        let meta = meta_mut(&mut marked);
+        if changed {
+            if finalizers.is_empty() {
+                meta.remove("finalizers");
+            } else {
+                meta.insert("finalizers".into(), json!(finalizers));
             }
-            let mut marked = obj.clone();
-            let generation = marked.pointer("/metadata/generation").and_then(Value::as_i64);
-            let meta = meta_mut(&mut marked);
+        }
+        if !already {
             meta.insert("deletionTimestamp".into(), json!(now_rfc3339()));
             meta.insert("deletionGracePeriodSeconds".into(), json!(0));
             if let Some(g) = generation.filter(|g| *g > 0) {
@@ -1080,122 +1366,21 @@ impl State {
             if is_namespace(def) {
                 set_path(&mut marked, "status.phase", json!("Terminating"));
             }
-            let stored = self.put(def, key.clone(), marked);
-            return Ok((200, stored));
         }
-        self.finish_removal(def, key);
-        Ok((200, deleted(&def.plural, &def.group, &name, &uid)))
+        let stored = self.put(def, key.clone(), marked);
+        Ok((200, stored))
     }
 
-    /// Removes an object for good, then deletes its dependents, finishes a terminating namespace
-    /// that became empty, and drops the resource of a deleted CRD.
-    fn finish_removal(&mut self, def: &Arc<ResourceDef>, key: &ObjKey) -> Option<Value> {
+    /// Removes an object for good; a deleted CRD takes its resource (and objects) along.
+    /// Dependents are the garbage collector's business.
+    pub(crate) fn finish_removal(&mut self, def: &Arc<ResourceDef>, key: &ObjKey) -> Option<Value> {
         let gone = self.remove(def, key)?;
-        let uid = uid_of(&gone).to_string();
-        self.cascade(&uid, false);
-        if def.namespaced {
-            self.finish_namespace(&key.0);
-        }
         if is_crd(def)
             && let Ok(crd) = from_crd(&gone)
         {
             self.unregister(&crd);
         }
         Some(gone)
-    }
-
-    fn all_uids(&self) -> BTreeSet<String> {
-        self.resources
-            .values()
-            .flat_map(|s| s.objects.values())
-            .map(|o| uid_of(o).to_string())
-            .collect()
-    }
-
-    /// Objects that list `uid` among their owners.
-    fn dependents_of(&self, uid: &str) -> Vec<(Arc<ResourceDef>, ObjKey, Vec<String>)> {
-        self.resources
-            .values()
-            .flat_map(|s| {
-                s.objects.iter().filter_map(move |(k, o)| {
-                    let owners = owner_uids(o);
-                    owners
-                        .iter()
-                        .any(|u| u == uid)
-                        .then(|| (s.def.clone(), k.clone(), owners))
-                })
-            })
-            .collect()
-    }
-
-    /// Deletes the dependents of `uid` whose other owners are all gone too (`foreground`: even
-    /// while `uid` itself still exists).
-    fn cascade(&mut self, uid: &str, foreground: bool) {
-        if uid.is_empty() {
-            return;
-        }
-        let uids = self.all_uids();
-        for (def, key, owners) in self.dependents_of(uid) {
-            let orphaned = owners.iter().all(|o| (foreground && o == uid) || !uids.contains(o));
-            if orphaned {
-                let _ = self.delete_object(&def, &key, &DeleteOpts::default());
-            }
-        }
-    }
-
-    /// Removes the owner references to `uid` from its dependents.
-    fn orphan_dependents(&mut self, uid: &str) {
-        for (def, key, _) in self.dependents_of(uid) {
-            let Some(mut obj) = self.get(&def, &key).cloned() else {
-                continue;
-            };
-            let meta = meta_mut(&mut obj);
-            if let Some(Value::Array(refs)) = meta.get_mut("ownerReferences") {
-                refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(uid));
-                if refs.is_empty() {
-                    meta.remove("ownerReferences");
-                }
-            }
-            self.put(&def, key, obj);
-        }
-    }
-
-    fn namespace_has_objects(&self, ns: &str) -> bool {
-        self.resources
-            .values()
-            .filter(|s| s.def.namespaced)
-            .any(|s| s.objects.keys().any(|k| k.0 == ns))
-    }
-
-    fn delete_namespace_contents(&mut self, ns: &str) {
-        let targets: Vec<(Arc<ResourceDef>, ObjKey)> = self
-            .resources
-            .values()
-            .filter(|s| s.def.namespaced)
-            .flat_map(|s| {
-                s.objects
-                    .keys()
-                    .filter(|k| k.0 == ns)
-                    .map(move |k| (s.def.clone(), k.clone()))
-            })
-            .collect();
-        for (def, key) in targets {
-            let _ = self.delete_object(&def, &key, &DeleteOpts::default());
-        }
-    }
-
-    /// Removes a terminating namespace once it is empty.
-    fn finish_namespace(&mut self, ns: &str) {
-        let Some(def) = self.find("", "v1", "namespaces") else {
-            return;
-        };
-        let key = (String::new(), ns.to_string());
-        let terminating = self
-            .get(&def, &key)
-            .is_some_and(|n| meta_str(n, "deletionTimestamp").is_some() && finalizers_of(n).is_empty());
-        if terminating && !self.namespace_has_objects(ns) {
-            self.remove(&def, &key);
-        }
     }
 
     fn unregister(&mut self, crd: &ResourceDef) {

@@ -14,6 +14,20 @@ pub enum GenerationPolicy {
     AllButMetadataAndStatus,
 }
 
+/// What deleting an object does to its dependents (`propagationPolicy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeletePropagation {
+    /// The object goes at once; the garbage collector then deletes its dependents.
+    #[default]
+    Background,
+    /// The object stays (with the `foregroundDeletion` finalizer) until its blocking dependents
+    /// are gone.
+    Foreground,
+    /// The object stays (with the `orphan` finalizer) until its dependents have lost their owner
+    /// references to it.
+    Orphan,
+}
+
 /// The scale subresource of a version (`/scale`), as a CRD declares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScaleDef {
@@ -86,6 +100,9 @@ pub struct ResourceDef {
     pub unconditional_update: bool,
     /// Whether this came from a CustomResourceDefinition.
     pub custom: bool,
+    /// The propagation of a delete that names none: `Background` for most kinds and custom
+    /// resources, `Orphan` for batch/v1 Jobs (as the API server keeps it for compatibility).
+    pub default_propagation: DeletePropagation,
 }
 
 impl ResourceDef {
@@ -111,7 +128,14 @@ impl ResourceDef {
             generation: GenerationPolicy::None,
             unconditional_update: true,
             custom: false,
+            default_propagation: DeletePropagation::Background,
         }
+    }
+
+    /// Sets the propagation of deletes that name none.
+    pub fn with_default_propagation(mut self, propagation: DeletePropagation) -> Self {
+        self.default_propagation = propagation;
+        self
     }
 
     /// Enables the status subresource on every version.
@@ -259,7 +283,8 @@ pub(crate) fn builtins() -> Vec<ResourceDef> {
             .with_short_names(&["ds"]),
         r("batch", "v1", "Job", "jobs", true)
             .with_status()
-            .with_generation(Spec),
+            .with_generation(Spec)
+            .with_default_propagation(DeletePropagation::Orphan),
         r("batch", "v1", "CronJob", "cronjobs", true)
             .with_status()
             .with_generation(Spec)
@@ -356,5 +381,6 @@ pub(crate) fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
         generation: GenerationPolicy::AllButMetadataAndStatus,
         unconditional_update: false,
         custom: true,
+        default_propagation: DeletePropagation::Background,
     })
 }

@@ -329,16 +329,16 @@ fn resource_request(
         .get("fieldManager")
         .filter(|m| !m.is_empty())
         .cloned()
-        .or_else(|| {
-            parts
-                .headers
-                .get(http::header::USER_AGENT)
-                .and_then(|u| u.to_str().ok())
-                .and_then(|u| u.split('/').next())
-                .filter(|u| !u.is_empty())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "unknown".to_string());
+        .unwrap_or_else(|| {
+            manager_from_user_agent(
+                parts
+                    .headers
+                    .get(http::header::USER_AGENT)
+                    .map(|u| String::from_utf8_lossy(u.as_bytes()).into_owned())
+                    .as_deref()
+                    .unwrap_or(""),
+            )
+        });
     let meta_only = parts
         .headers
         .get(http::header::ACCEPT)
@@ -354,32 +354,64 @@ fn resource_request(
         manager,
         meta_only,
     };
-    let reply = match verb {
-        "watch" => {
-            drop(st);
-            return watch::start(&state_arc, &req);
-        }
-        "get" => st.get_object(&req)?,
-        "list" => st.list_objects(&req)?,
-        "create" => st.create(&req, body)?,
-        "update" => st.update(&req, body)?,
-        "patch" => {
-            let kind = patch_kind.expect("patch kind")?;
-            st.patch(&req, kind, body)?
-        }
-        "delete" => {
-            let opts = DeleteOpts::parse(body, &req.query)?;
-            st.delete(&req, &opts)?
-        }
-        _ => {
-            let opts = DeleteOpts::parse(body, &req.query)?;
-            st.delete_collection(&req, &opts)?
-        }
-    };
+    if verb == "watch" {
+        drop(st);
+        return watch::start(&state_arc, &req);
+    }
+    let reply = answer(&mut st, &req, verb, patch_kind, body);
+    st.schedule_gc();
+    let reply = reply?;
     let body = if req.meta_only {
         partial_metadata(&reply.body)
     } else {
         reply.body
     };
     Ok(json_response(reply.code, &body, &reply.warnings))
+}
+
+/// The field manager of a write without `fieldManager`, as the API server derives it from the
+/// User-Agent: the part before the first `/`, without non-printable characters, at most 128
+/// bytes; `unknown` when nothing is left (kube's client sends no User-Agent).
+pub(crate) fn manager_from_user_agent(user_agent: &str) -> String {
+    const MAX: usize = 128;
+    let mut out = String::new();
+    for c in user_agent.split('/').next().unwrap_or("").chars() {
+        if c.is_control() || (c.is_whitespace() && c != ' ') {
+            continue;
+        }
+        if out.len() + c.len_utf8() > MAX {
+            break;
+        }
+        out.push(c);
+    }
+    if out.is_empty() { "unknown".to_string() } else { out }
+}
+
+fn answer(
+    st: &mut super::store::State,
+    req: &Req,
+    verb: &str,
+    patch_kind: Option<ApiResult<PatchKind>>,
+    body: &Bytes,
+) -> ApiResult<super::objects::Reply> {
+    let reply = match verb {
+        "watch" => unreachable!("watches are answered above"),
+        "get" => st.get_object(req)?,
+        "list" => st.list_objects(req)?,
+        "create" => st.create(req, body)?,
+        "update" => st.update(req, body)?,
+        "patch" => {
+            let kind = patch_kind.expect("patch kind")?;
+            st.patch(req, kind, body)?
+        }
+        "delete" => {
+            let opts = DeleteOpts::parse(body, &req.query)?;
+            st.delete(req, &opts)?
+        }
+        _ => {
+            let opts = DeleteOpts::parse(body, &req.query)?;
+            st.delete_collection(req, &opts)?
+        }
+    };
+    Ok(reply)
 }

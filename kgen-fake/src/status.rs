@@ -123,22 +123,28 @@ impl FieldError {
 }
 
 /// 422 Invalid with one cause per field error, as the API server reports validation failures:
-/// `<Kind>.<group> "<name>" is invalid: [<field>: <message>, ...]`.
+/// `<Kind>.<group> "<name>" is invalid: [<field>: <message>, ...]`. As in the API server, a
+/// message repeated verbatim appears once in the text (the causes keep every error), and the
+/// brackets are dropped when one message remains.
 pub(crate) fn invalid(kind: &str, group: &str, name: &str, errors: &[FieldError]) -> ApiError {
     let what = if group.is_empty() {
         kind.to_string()
     } else {
         format!("{kind}.{group}")
     };
-    let list = if errors.len() == 1 {
-        errors[0].render()
-    } else {
-        format!(
-            "[{}]",
-            errors.iter().map(FieldError::render).collect::<Vec<_>>().join(", ")
-        )
+    let mut seen = Vec::new();
+    for e in errors {
+        let r = e.render();
+        if !seen.contains(&r) {
+            seen.push(r);
+        }
+    }
+    let list = match seen.len() {
+        0 => String::new(),
+        1 => format!(": {}", seen[0]),
+        _ => format!(": [{}]", seen.join(", ")),
     };
-    let mut s = Box::new(Status::failure(&format!("{what} \"{name}\" is invalid: {list}"), "Invalid").with_code(422));
+    let mut s = Box::new(Status::failure(&format!("{what} \"{name}\" is invalid{list}"), "Invalid").with_code(422));
     let mut d = details(group, kind, name);
     d.causes = errors
         .iter()

@@ -7,7 +7,7 @@ use super::resources::ResourceDef;
 use super::selectors::{FieldSelector, LabelSelector};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -100,6 +100,9 @@ pub(crate) struct Watcher {
 pub(crate) struct Stored {
     pub def: Arc<ResourceDef>,
     pub objects: BTreeMap<ObjKey, Value>,
+    /// The resourceVersion at which the resource's watch cache started: watches from an
+    /// earlier one get 410 Gone.
+    pub cache_start: u64,
 }
 
 /// Everything the server holds, behind one mutex.
@@ -117,6 +120,20 @@ pub(crate) struct State {
     pub latency: Duration,
     pub bookmark_interval: Duration,
     pub strict_namespaces: bool,
+    /// Custom resources must carry their `kind` and `apiVersion` (create, update, apply).
+    pub strict_type_meta: bool,
+    /// Watches may resume from before a resource's watch cache started.
+    pub resume_before_start: bool,
+    /// How long after a write the garbage collector runs.
+    pub gc_delay: Duration,
+    /// Collect garbage in the request that made it, before answering.
+    pub gc_synchronous: bool,
+    /// A write happened since the last collection.
+    pub gc_pending: bool,
+    /// A collection task is scheduled.
+    pub gc_scheduled: bool,
+    /// The state itself, for the collection task.
+    pub self_ref: Weak<Mutex<State>>,
 }
 
 impl State {
@@ -133,7 +150,14 @@ impl State {
             faults: Vec::new(),
             latency: Duration::ZERO,
             bookmark_interval: Duration::from_secs(1),
-            strict_namespaces: false,
+            strict_namespaces: true,
+            strict_type_meta: true,
+            resume_before_start: false,
+            gc_delay: Duration::from_millis(100),
+            gc_synchronous: false,
+            gc_pending: false,
+            gc_scheduled: false,
+            self_ref: Weak::new(),
         }
     }
 
@@ -141,12 +165,14 @@ impl State {
     pub(crate) fn register(&mut self, def: ResourceDef) {
         let key = (def.group.clone(), def.plural.clone());
         let def = Arc::new(def);
+        let rv = self.rv;
         self.resources
             .entry(key)
             .and_modify(|s| s.def = def.clone())
             .or_insert_with(|| Stored {
                 def,
                 objects: BTreeMap::new(),
+                cache_start: rv,
             });
     }
 
@@ -240,6 +266,7 @@ impl State {
     }
 
     fn record(&mut self, ev: HistoryEvent) {
+        self.gc_pending = true;
         self.watchers.retain(|w| {
             if w.res != ev.res {
                 return !w.tx.is_closed();
@@ -265,7 +292,8 @@ impl State {
 
     /// Registers a watcher. `from`: `None` to start now (after `initial` ADDED events for the
     /// current objects, when asked), `Some(rv)` to replay the history after `rv` first.
-    /// Errors with the compacted resourceVersion when `rv` is too old.
+    /// Errors with the oldest resourceVersion a watch may resume from when `rv` is older: the
+    /// start of the resource's watch cache, or the last change dropped from the history.
     pub(crate) fn start_watch(
         &mut self,
         def: &ResourceDef,
@@ -278,8 +306,14 @@ impl State {
         let (tx, rx) = mpsc::unbounded_channel();
         match from {
             Some(rv) => {
-                if rv < self.compacted_rv {
-                    return Err(self.compacted_rv);
+                let start = if self.resume_before_start {
+                    0
+                } else {
+                    self.resources.get(&res).map_or(0, |s| s.cache_start)
+                };
+                let oldest = self.compacted_rv.max(start);
+                if rv < oldest {
+                    return Err(oldest);
                 }
                 for ev in self.history.iter().filter(|e| e.rv > rv && e.res == res) {
                     if let Some(item) = filter.translate(ev) {

@@ -2,15 +2,22 @@
 //! fields pruned (or rejected with `fieldValidation=Strict`), defaults applied, the OpenAPI value
 //! validations checked, then the CEL rules (`x-kubernetes-validations`).
 //!
-//! The schema part uses kgen's own [`kgen_schema::validate`] functions (`prune`, which also drops
-//! the `null`s of non-nullable fields, `apply_defaults`, `validate_value`); see [`super::cel`] for
-//! the CEL part. CEL rules are only evaluated when the OpenAPI validations pass.
+//! Pruning and defaulting use kgen's [`kgen_schema::validate`] (`prune`, which also drops the
+//! `null`s of non-nullable fields, and `apply_defaults`); the value validations
+//! [`kgen_schema::api_server`], which reports them as the API server does (kube-openapi's order
+//! and wording, then embedded resources, then list-type duplicates); see [`super::cel`] for the
+//! CEL part. As in the API server, CEL rules are skipped when an error of the kinds that would
+//! make them meaningless (a type, required, enum, `maxLength`, `maxItems` or `maxProperties`
+//! violation) was found, which is then reported as
+//! `<nil>: Invalid value: "null": some validation rules were not checked because the object was
+//! invalid; correct the existing errors to complete validation`.
 
 use super::cel;
 use super::meta::name_of;
 use super::resources::{ResourceDef, VersionDef};
 use super::status::{ApiResult, FieldError, error, invalid};
-use kgen_schema::validate::{ValueError, apply_defaults, prune, unknown_fields_of_object, validate_value};
+use kgen_schema::api_server;
+use kgen_schema::validate::{ValueError, apply_defaults, prune, unknown_fields_of_object};
 use serde_json::Value;
 
 /// How unknown fields are handled (`fieldValidation` query parameter).
@@ -48,83 +55,51 @@ fn unknown_path(e: &ValueError) -> String {
     }
 }
 
-/// The value at a validation path (`spec.pools[0].count`, `labels[key]`).
-fn value_at_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut cur = obj;
-    let mut rest = path;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
-            let inner = &r[..end];
-            cur = match cur {
-                Value::Array(a) => a.get(inner.parse::<usize>().ok()?)?,
-                Value::Object(m) => m.get(inner)?,
-                _ => return None,
-            };
-            rest = &r[end + 1..];
-        } else {
-            let r = rest.strip_prefix('.').unwrap_or(rest);
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            cur = cur.get(&r[..end])?;
-            rest = &r[end..];
-        }
-    }
-    Some(cur)
-}
-
-/// An OpenAPI validation error as the API server words it.
-fn field_error(obj: &Value, e: &ValueError) -> FieldError {
-    let m = &e.message;
-    if m == "Required value" {
-        return FieldError::new("FieldValueRequired", &e.path, "Required value");
-    }
-    let shown = value_at_path(obj, &e.path)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "null".into());
-    if let Some(rest) = m.strip_prefix("Duplicate value: ") {
-        return FieldError::new("FieldValueDuplicate", &e.path, format!("Duplicate value: {rest}"));
-    }
-    if m.starts_with("must be one of") {
-        return FieldError::new(
-            "FieldValueNotSupported",
-            &e.path,
-            format!("Unsupported value: {shown}: {m}"),
-        );
-    }
-    if m.starts_with("must be of type") || m.starts_with("must be an integer or a string") {
-        return FieldError::new("FieldValueTypeInvalid", &e.path, format!("Invalid value: {shown}: {m}"));
-    }
-    FieldError::new("FieldValueInvalid", &e.path, format!("Invalid value: {shown}: {m}"))
-}
-
-/// Checks `metadata.name` of a new object.
-pub(crate) fn check_name(def: &ResourceDef, obj: &Value) -> ApiResult<()> {
+/// The `metadata.name` errors of an object (a DNS-1123 subdomain, as for most kinds), as the API
+/// server words them.
+pub(crate) fn name_errors(obj: &Value) -> Vec<FieldError> {
     let name = name_of(obj);
-    if let Some(why) = super::meta::dns1123_subdomain_error(name) {
-        return Err(invalid(
-            &def.kind,
-            &def.group,
-            name,
-            &[FieldError::new(
+    super::meta::dns1123_subdomain_errors(name)
+        .into_iter()
+        .map(|why| {
+            FieldError::new(
                 "FieldValueInvalid",
                 "metadata.name",
-                format!("Invalid value: {:?}: {why}", name),
-            )],
-        ));
-    }
-    Ok(())
+                format!("Invalid value: {}: {why}", api_server::go_quote(name)),
+            )
+        })
+        .collect()
+}
+
+/// Whether the structural schema has CEL rules anywhere (the API server builds no CEL validator,
+/// and so reports no skipped rules, without).
+fn has_rules(s: &kgen_schema::Schema) -> bool {
+    !s.validations.is_empty()
+        || s.properties.values().any(has_rules)
+        || s.items.as_deref().is_some_and(has_rules)
+        || s.additional_properties.as_deref().is_some_and(has_rules)
+}
+
+fn from_api(e: api_server::FieldError) -> FieldError {
+    FieldError::new(&e.reason, &e.field, e.body)
 }
 
 /// Prunes, defaults and validates `obj` (a whole object of `version`); `old` is the object being
-/// replaced, for CEL transition rules. Returns warnings (unknown fields that were dropped).
+/// replaced, for CEL transition rules; `errors` are those already found in its metadata, which
+/// the API server reports in the same status, first. Returns warnings (unknown fields that were
+/// dropped).
 pub(crate) fn admit(
     def: &ResourceDef,
     version: &VersionDef,
     obj: &mut Value,
     old: Option<&Value>,
     fv: FieldValidation,
+    mut errors: Vec<FieldError>,
 ) -> ApiResult<Vec<String>> {
     let Some(schema) = &version.schema else {
+        if !errors.is_empty() {
+            return Err(invalid(&def.kind, &def.group, name_of(obj), &errors));
+        }
         return Ok(Vec::new());
     };
     let unknown: Vec<String> = unknown_fields_of_object(schema, obj).iter().map(unknown_path).collect();
@@ -136,15 +111,16 @@ pub(crate) fn admit(
     // default), default, validate.
     prune(schema, obj);
     apply_defaults(schema, obj);
-    let errors: Vec<FieldError> = validate_value(schema, obj)
-        .iter()
-        .map(|e| field_error(obj, e))
-        .collect();
-    let errors = if errors.is_empty() {
-        cel::check_rules(schema, obj, old)
+    let schema_errors = api_server::validate_custom_resource(schema, obj);
+    let blocked = api_server::blocks_cel(&schema_errors);
+    errors.extend(schema_errors.into_iter().map(from_api));
+    if !has_rules(schema) {
+        // No CEL validator at all: nothing to skip.
+    } else if blocked {
+        errors.push(from_api(api_server::cel_not_checked()));
     } else {
-        errors
-    };
+        errors.extend(cel::check_rules(schema, obj, old));
+    }
     if !errors.is_empty() {
         return Err(invalid(&def.kind, &def.group, name_of(obj), &errors));
     }
@@ -180,7 +156,7 @@ mod tests {
 
     /// Admits `obj`: the admitted object, or the 422's causes as `reason field`.
     fn run(def: &ResourceDef, mut obj: Value) -> Result<Value, Vec<String>> {
-        match admit(def, &def.versions[0], &mut obj, None, FieldValidation::Warn) {
+        match admit(def, &def.versions[0], &mut obj, None, FieldValidation::Warn, Vec::new()) {
             Ok(_) => Ok(obj),
             Err(status) => {
                 assert_eq!(status.code, 422, "{status:?}");
@@ -223,17 +199,19 @@ mod tests {
                 "allOf": [{"required": ["a"]}, {"not": {"required": ["b"]}}]}
         }}));
         assert!(run(&d, thing(json!({"a": "x", "n": 1}))).is_ok());
+        // As kube-openapi: the failing branch's errors, then the allOf error, which (like those
+        // of anyOf, oneOf and not) the API server reports without a field.
         assert_eq!(
             run(&d, thing(json!({"n": 1}))).unwrap_err(),
-            ["FieldValueRequired spec.a"]
+            ["FieldValueRequired spec.a", "FieldValueInvalid <nil>"]
         );
         assert_eq!(
             run(&d, thing(json!({"a": "x", "b": "y"}))).unwrap_err(),
-            ["FieldValueInvalid spec"]
+            ["FieldValueInvalid <nil>", "FieldValueInvalid <nil>"]
         );
         assert_eq!(
             run(&d, thing(json!({"a": "x", "n": 13}))).unwrap_err(),
-            ["FieldValueInvalid spec.n"]
+            ["FieldValueInvalid <nil>"]
         );
     }
 
@@ -246,13 +224,5 @@ mod tests {
         }))
         .unwrap_err();
         assert!(e.contains("unknown keyword \"$ref\" at properties.spec"), "{e}");
-    }
-
-    #[test]
-    fn paths_resolve_values() {
-        let v = json!({"spec": {"pools": [{"count": 3}], "labels": {"a.b": "x"}}});
-        assert_eq!(value_at_path(&v, "spec.pools[0].count"), Some(&json!(3)));
-        assert_eq!(value_at_path(&v, "spec.labels[a.b]"), Some(&json!("x")));
-        assert_eq!(value_at_path(&v, ""), Some(&v));
     }
 }

@@ -8,8 +8,13 @@
 //!   (reason `Expired`), then the stream ends.
 //! * `sendInitialEvents=true`: the current objects as `ADDED` events, then (with
 //!   `allowWatchBookmarks=true`) a `BOOKMARK` annotated `k8s.io/initial-events-end: "true"`.
-//! * `allowWatchBookmarks=true`: a `BOOKMARK` at the current resourceVersion every bookmark
-//!   interval (see [`FakeApiServer::with_bookmark_interval`](super::FakeApiServer::with_bookmark_interval)).
+//! * `allowWatchBookmarks=true`: a `BOOKMARK` at the current resourceVersion right after the
+//!   initial events (or the replayed history), then every bookmark interval (see
+//!   [`FakeApiServer::with_bookmark_interval`](super::FakeApiServer::with_bookmark_interval)),
+//!   and two seconds before `timeoutSeconds` ends.
+//! * A resourceVersion from before the resource's watch cache started (the built-in
+//!   namespaces, or the CRD's creation, are before it) gets the same 410 as one whose changes
+//!   were dropped: `too old resource version: 1 (4)`.
 //! * Selector transitions: an object modified into the selector arrives as `ADDED`, out of it as
 //!   `DELETED`.
 //! * The stream ends after `timeoutSeconds`, or when the client goes away.
@@ -77,7 +82,16 @@ pub(crate) fn start(state: &Arc<Mutex<State>>, req: &Req) -> ApiResult<http::Res
     let started = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         let interval = st.bookmark_interval;
-        st.start_watch(&req.def, filter, from, initial, send_initial && bookmarks)
+        let started = st.start_watch(&req.def, filter, from, initial, send_initial && bookmarks);
+        if let Ok((id, _)) = &started
+            && bookmarks
+            && !send_initial
+            && !interval.is_zero()
+        {
+            // The first bookmark, right after the initial events (or the replayed history).
+            st.bookmark(*id);
+        }
+        started
             .map(|(id, rx)| (id, rx, interval))
             .map_err(|compacted| (compacted, st.rv))
     };
@@ -100,6 +114,13 @@ pub(crate) fn start(state: &Arc<Mutex<State>>, req: &Req) -> ApiResult<http::Res
     tokio::spawn(async move {
         let deadline = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(60 * 60 * 24 * 365)));
         tokio::pin!(deadline);
+        // As the API server: one more bookmark two seconds before the watch times out.
+        let pre_timeout = timeout
+            .and_then(|t| t.checked_sub(Duration::from_secs(2)))
+            .filter(|_| bookmarks && !interval.is_zero());
+        let last_bookmark = tokio::time::sleep(pre_timeout.unwrap_or(Duration::from_secs(60 * 60 * 24 * 365)));
+        tokio::pin!(last_bookmark);
+        let mut last_bookmark_sent = pre_timeout.is_none();
         let period = if interval.is_zero() {
             Duration::from_secs(1)
         } else {
@@ -139,6 +160,13 @@ pub(crate) fn start(state: &Arc<Mutex<State>>, req: &Req) -> ApiResult<http::Res
                     }
                 }
                 _ = tick.tick(), if bookmarks && !interval.is_zero() => {
+                    let alive = state.lock().map(|mut s| s.bookmark(id)).unwrap_or(false);
+                    if !alive {
+                        break;
+                    }
+                }
+                _ = &mut last_bookmark, if !last_bookmark_sent => {
+                    last_bookmark_sent = true;
                     let alive = state.lock().map(|mut s| s.bookmark(id)).unwrap_or(false);
                     if !alive {
                         break;

@@ -80,6 +80,7 @@ mod fake {
     #[tokio::test]
     async fn generate_name_and_namespaces() {
         let server = FakeApiServer::new();
+        namespaces(&server, &["team-a", "team-b"]);
         let client = server.client();
         let mut c = cm("", &[]);
         c.metadata.name = None;
@@ -205,6 +206,7 @@ mod fake {
     #[tokio::test]
     async fn insert_preloads_objects_with_status() {
         let server = server();
+        namespaces(&server, &["ns1"]);
         let stored = server
             .insert(serde_json::json!({
                 "apiVersion": "kgen.dev/v1",

@@ -12,6 +12,7 @@ mod fake {
     #[tokio::test]
     async fn actions_are_recorded() {
         let server = server();
+        namespaces(&server, &["ns"]);
         let api: Api<ConfigMap> = Api::namespaced(server.client(), "ns");
         api.create(&PostParams::default(), &cm("a", &[])).await.unwrap();
         api.get("a").await.unwrap();

@@ -77,6 +77,13 @@ mod fake {
         c
     }
 
+    async fn gone<K>(api: &Api<K>, name: &str) -> bool
+    where
+        K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        matches!(api.get(name).await, Err(kube::Error::Api(s)) if s.code == 404)
+    }
+
     #[tokio::test]
     async fn deleting_an_owner_deletes_its_dependents() {
         let server = FakeApiServer::new();
@@ -93,7 +100,12 @@ mod fake {
         let mut shared = owned_by("shared", &owner);
         let mut other_ref: OwnerReference = other.controller_owner_ref(&()).unwrap();
         other_ref.controller = None;
-        shared.metadata.owner_references.as_mut().unwrap().push(other_ref);
+        shared
+            .metadata
+            .owner_references
+            .as_mut()
+            .unwrap()
+            .push(other_ref.clone());
         api.create(&PostParams::default(), &shared).await.unwrap();
 
         // A widget owned by the ConfigMap, across kinds.
@@ -103,12 +115,23 @@ mod fake {
         w.metadata.owner_references = Some(vec![owner.controller_owner_ref(&()).unwrap()]);
         widgets.create(&PostParams::default(), &w).await.unwrap();
 
+        // The owner goes at once; the garbage collector takes the dependents afterwards.
         api.delete("owner", &DeleteParams::background()).await.unwrap();
-        for gone in ["owner", "child", "grandchild"] {
-            assert_eq!(api_error(api.get(gone).await).code, 404, "{gone}");
-        }
-        assert_eq!(api_error(widgets.get("owned-widget").await).code, 404);
-        assert!(api.get("shared").await.is_ok(), "an object with a live owner stays");
+        assert!(server.get_json("configmaps", Some("default"), "owner").is_none());
+        assert!(
+            server.get_json("configmaps", Some("default"), "child").is_some(),
+            "dependents are collected after the response"
+        );
+        eventually("the dependents are collected", || async {
+            gone(&api, "child").await && gone(&api, "grandchild").await && gone(&widgets, "owned-widget").await
+        })
+        .await;
+        let shared = api.get("shared").await.expect("an object with a live owner stays");
+        assert_eq!(
+            shared.metadata.owner_references,
+            Some(vec![other_ref]),
+            "the reference to the deleted owner is removed"
+        );
         assert!(api.get("other").await.is_ok());
     }
 
@@ -120,7 +143,15 @@ mod fake {
         api.create(&PostParams::default(), &owned_by("child", &owner))
             .await
             .unwrap();
-        api.delete("owner", &DeleteParams::orphan()).await.unwrap();
+        let orphaning = api
+            .delete("owner", &DeleteParams::orphan())
+            .await
+            .unwrap()
+            .left()
+            .expect("the owner stays until its dependents are orphaned");
+        assert_eq!(orphaning.metadata.finalizers, Some(vec!["orphan".to_string()]));
+        assert!(orphaning.metadata.deletion_timestamp.is_some());
+        eventually("the owner goes", || async { gone(&api, "owner").await }).await;
         let child = api.get("child").await.unwrap();
         assert_eq!(child.metadata.owner_references, None);
     }
@@ -134,10 +165,24 @@ mod fake {
             .await
             .unwrap();
         let before = server.resource_version().parse::<u64>().unwrap();
-        api.delete("owner", &DeleteParams::foreground()).await.unwrap();
+        let deleting = api
+            .delete("owner", &DeleteParams::foreground())
+            .await
+            .unwrap()
+            .left()
+            .expect("the owner stays while its dependents are deleted");
+        assert_eq!(
+            deleting.metadata.finalizers,
+            Some(vec!["foregroundDeletion".to_string()])
+        );
+        assert!(api.get("owner").await.unwrap().metadata.deletion_timestamp.is_some());
+        eventually("the owner goes after its dependent", || async {
+            gone(&api, "owner").await
+        })
+        .await;
         assert_eq!(api_error(api.get("child").await).code, 404);
-        assert_eq!(api_error(api.get("owner").await).code, 404);
-        assert_eq!(server.resource_version().parse::<u64>().unwrap(), before + 2);
+        // Marking the owner, deleting the child, deleting the owner.
+        assert_eq!(server.resource_version().parse::<u64>().unwrap(), before + 3);
     }
 
     #[tokio::test]
@@ -181,10 +226,18 @@ mod fake {
             .left()
             .unwrap();
         assert_eq!(terminating.status.unwrap().phase.as_deref(), Some("Terminating"));
-        assert_eq!(api_error(cms.get("plain").await).code, 404);
-        assert!(cms.get("held").await.unwrap().metadata.deletion_timestamp.is_some());
         let e = api_error(cms.create(&PostParams::default(), &cm("new", &[])).await);
         assert_eq!(e.code, 403);
+        assert_eq!(
+            e.message,
+            "configmaps \"new\" is forbidden: unable to create new content in namespace tmp because it is being terminated"
+        );
+        eventually("the namespace controller deletes the content", || async {
+            gone(&cms, "plain").await
+        })
+        .await;
+        assert!(cms.get("held").await.unwrap().metadata.deletion_timestamp.is_some());
+        assert!(nss.get("tmp").await.is_ok(), "the namespace waits for its content");
 
         cms.patch(
             "held",
@@ -193,11 +246,7 @@ mod fake {
         )
         .await
         .unwrap();
-        assert_eq!(
-            api_error(nss.get("tmp").await).code,
-            404,
-            "the emptied namespace goes away"
-        );
+        eventually("the emptied namespace goes away", || async { gone(&nss, "tmp").await }).await;
         assert!(keep.get("elsewhere").await.is_ok());
     }
 }

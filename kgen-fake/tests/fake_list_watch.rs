@@ -48,6 +48,7 @@ mod fake {
     #[tokio::test]
     async fn field_selectors() {
         let server = server();
+        namespaces(&server, &["a", "b"]);
         let client = server.client();
         let cms: Api<ConfigMap> = Api::all(client.clone());
         for ns in ["a", "b"] {
@@ -156,6 +157,7 @@ mod fake {
     #[tokio::test]
     async fn watch_streams_added_modified_deleted() {
         let server = FakeApiServer::new().with_bookmark_interval(Duration::ZERO);
+        namespaces(&server, &["other"]);
         let api: Api<ConfigMap> = Api::namespaced(server.client(), "default");
         api.create(&PostParams::default(), &cm("before", &[])).await.unwrap();
         let other_ns: Api<ConfigMap> = Api::namespaced(server.client(), "other");

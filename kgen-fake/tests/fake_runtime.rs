@@ -358,11 +358,12 @@ mod fake {
         let config = kube::Config::new(format!("http://{addr}").parse().unwrap());
         let client = kube::Client::try_from(config).unwrap();
         let api: Api<Widget> = Api::namespaced(client.clone(), "default");
-        let mut stream = api
-            .watch(&kube::api::WatchParams::default(), "0")
-            .await
-            .unwrap()
-            .boxed();
+        // Without bookmarks: the first one would come right after the (empty) initial events.
+        let wp = kube::api::WatchParams {
+            bookmarks: false,
+            ..Default::default()
+        };
+        let mut stream = api.watch(&wp, "0").await.unwrap().boxed();
         api.create(&PostParams::default(), &widget("remote", "red"))
             .await
             .unwrap();

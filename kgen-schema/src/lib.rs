@@ -3,6 +3,8 @@
 //! - [`types`]: the OpenAPI v3 subset CRDs use (`JSONSchemaProps`) as [`Schema`], with CEL
 //!   [`Rule`]s and the source [`Location`] each node came from;
 //! - [`validate`]: pruning, defaulting and value validation in the API server's order and wording;
+//! - [`api_server`]: the field errors `kube-apiserver` reports for an invalid custom resource,
+//!   worded, ordered and printed as it does;
 //! - [`go_regex`]: `pattern`s as the API server's Go `regexp` reads them: Go's errors and the
 //!   constructs it reads differently from Rust, and a translation to the `regex` crate.
 //!
@@ -21,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api_server;
 #[cfg(feature = "cel")]
 pub mod cel_value;
 pub mod go_regex;

@@ -280,7 +280,7 @@ fn digits(s: &str) -> Option<u32> {
 }
 
 /// `YYYY-MM-DD` with a real day of that month.
-fn is_date(s: &str) -> bool {
+pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
@@ -301,7 +301,7 @@ fn is_date(s: &str) -> bool {
 
 /// An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `T` and `Z` in either case
 /// (as the API server's checker; it does not accept leap seconds either).
-fn is_date_time(s: &str) -> bool {
+pub(crate) fn is_date_time(s: &str) -> bool {
     // Every valid form is ASCII; the byte offsets below would split a multi-byte character.
     if !s.is_ascii() {
         return false;
@@ -345,7 +345,7 @@ fn is_date_time(s: &str) -> bool {
 }
 
 /// Standard base64 with padding, line breaks ignored (Go's `base64.StdEncoding`).
-fn is_base64(s: &str) -> bool {
+pub(crate) fn is_base64(s: &str) -> bool {
     let clean: Vec<u8> = s.bytes().filter(|b| *b != b'\r' && *b != b'\n').collect();
     if !clean.len().is_multiple_of(4) {
         return false;
@@ -567,7 +567,7 @@ fn validate_number(s: &Schema, n: &Number, path: &str, out: &mut Vec<ValueError>
 /// `IsFloat64AJSONInteger`): the quotient (`value * (1 / factor)` for factors below 1, which is
 /// exact more often, else `value / factor`) must be within a relative 1e-9 of a whole number in
 /// ±(2^53 - 1). So `0.3` is a multiple of `0.1`, and `0.35` is not.
-fn is_multiple(value: f64, factor: f64) -> bool {
+pub(crate) fn is_multiple(value: f64, factor: f64) -> bool {
     const EPSILON: f64 = 1e-9;
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0; // 2^53 - 1
     let q = if factor.abs() < 1.0 {

@@ -182,7 +182,14 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let secret_left = secrets.get_opt(&format!("{name}-kubeconfig")).await?.is_some();
+    // The garbage collector removes the owned Secret shortly after its owner, as in a cluster.
+    let secret_left = loop {
+        let left = secrets.get_opt(&format!("{name}-kubeconfig")).await?.is_some();
+        if !left || Instant::now() > deadline {
+            break left;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     writeln!(
         out,
         "kubeconfig Secret: {}",

@@ -131,6 +131,16 @@ pub fn server() -> FakeApiServer {
     FakeApiServer::new().with_crd(widget_crd())
 }
 
+/// Creates namespaces: the server requires the namespace of a namespaced object to exist, as
+/// the API server does.
+pub fn namespaces(server: &FakeApiServer, names: &[&str]) {
+    for n in names {
+        server
+            .insert(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+            .expect("namespace");
+    }
+}
+
 /// A Widget named `name` of `color`.
 pub fn widget(name: &str, color: &str) -> Widget {
     Widget::new(
@@ -191,6 +201,30 @@ where
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Sends a raw request to the server's in-process service; returns the status code and the
+/// JSON body (`Null` when it is not JSON).
+pub async fn raw(
+    server: &FakeApiServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = http::Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+        .expect("a valid request");
+    let resp = server.service().oneshot(req).await.expect("the service answers");
+    let code = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.expect("a body").to_bytes();
+    (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 /// Awaits `fut` for at most 5 s.
