@@ -89,11 +89,8 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
 /// sources for later stages' diagnostics).
 fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed> {
     timings::start();
-    let (files, inputs) = source::load(&opts.paths, diags);
-    timings::mark("parse");
-    let api = model::build(&files, diags);
-    // The syntax trees are the largest thing in memory; the model has all it needs from them.
-    drop(files);
+    // Each syntax tree is freed as soon as its types are built: they are the largest thing in memory.
+    let (api, inputs) = model::load(&opts.paths, diags);
     timings::mark("model");
     let crds = crd::assemble(&api, opts.kube_version, diags);
     timings::mark("crds");

@@ -139,9 +139,158 @@ pub fn parallel_map<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) ->
     slots.into_iter().map(|v| v.expect("every job ran once")).collect()
 }
 
-/// Reads and parses every `.rs` file under `paths` (files or directories), in a stable order.
+/// A file to read: its path as found, and its module path.
+struct Job {
+    path: PathBuf,
+    module: Vec<String>,
+}
+
+/// Reads and parses every `.rs` file under `paths` (files or directories), in a stable order, on
+/// the caller's thread.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inputs) {
-    let mut files = Vec::new();
+    let (jobs, inputs) = discover(paths, diags);
+    let files: Vec<SourceFile> = jobs
+        .into_iter()
+        .filter_map(|job| parse_one(&job.path, job.module, diags))
+        .collect();
+    let roots = modules::Roots::new(paths);
+    let decls: Vec<_> = files.iter().map(|f| modules::file_decls(f, &roots)).collect();
+    modules::check(&decls, &roots, diags);
+    (files, inputs)
+}
+
+/// [`load`] on up to [`threads`] threads, with the work that needs each syntax tree done on the
+/// thread that parsed it: proc-macro2's span locations live in a thread-local source map, so a
+/// span means something only on its own thread (and syn's trees are not `Send`).
+///
+/// Each thread takes files in order as it becomes free, parses one, runs `first` on it (what the
+/// whole input must know before anything is built: names, scopes, ...) and keeps the tree. When
+/// every file is parsed, `merge` gets what `first` returned, in file order, on the caller's thread
+/// and makes the shared state; then each thread runs `second` with it on each of its own trees,
+/// freeing each tree when done. Returns the shared state, what `second` returned in file order
+/// (a file that could not be read or parsed has neither), and the inputs. Every thread's
+/// diagnostics end in `diags`; nothing returned depends on which thread did what.
+pub fn load_with<A, S, B>(
+    paths: &[PathBuf],
+    diags: &mut Diagnostics,
+    first: impl Fn(&SourceFile, &mut Diagnostics) -> A + Sync,
+    merge: impl FnOnce(Vec<A>, &mut Diagnostics) -> S,
+    second: impl Fn(&SourceFile, &S, &mut Diagnostics) -> B + Sync,
+) -> (S, Vec<B>, Inputs)
+where
+    A: Send,
+    S: Send + Sync,
+    B: Send,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    /// What the first step sent for one file: `None` when it was not parsed.
+    type Found<A> = (usize, Option<(modules::FileDecls, A)>);
+
+    let (jobs, inputs) = discover(paths, diags);
+    let roots = modules::Roots::new(paths);
+    let threads = threads().min(jobs.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let shared: std::sync::OnceLock<S> = std::sync::OnceLock::new();
+
+    // Parses files as they come and sends what `first` finds; keeps the trees.
+    let parse = |found: &mpsc::Sender<Found<A>>, diags: &mut Diagnostics| -> Vec<(usize, SourceFile)> {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let file = parse_one(&job.path, job.module.clone(), diags);
+            let summary = file.as_ref().map(|f| (modules::file_decls(f, &roots), first(f, diags)));
+            if found.send((i, summary)).is_err() {
+                break;
+            }
+            mine.extend(file.map(|f| (i, f)));
+        }
+        mine
+    };
+    // The second step over one thread's trees, each freed as soon as it is done.
+    let finish = |mine: Vec<(usize, SourceFile)>, shared: &S, diags: &mut Diagnostics| -> Vec<(usize, B)> {
+        mine.into_iter()
+            .map(|(i, file)| (i, second(&file, shared, diags)))
+            .collect()
+    };
+    let worker = |found: mpsc::Sender<Found<A>>, go: mpsc::Receiver<()>| {
+        ON_LARGE_STACK.with(|on| on.set(true));
+        let mut diags = Diagnostics::new();
+        let mine = parse(&found, &mut diags);
+        drop(found);
+        let done = match (go.recv(), shared.get()) {
+            (Ok(()), Some(shared)) => finish(mine, shared, &mut diags),
+            // The caller gave up: another thread panicked.
+            _ => Vec::new(),
+        };
+        (done, diags)
+    };
+    let worker = &worker;
+
+    let (found_tx, found_rx) = mpsc::channel::<Found<A>>();
+    let mut done: Vec<(usize, B)> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let mut gos = Vec::new();
+        for _ in 1..threads {
+            let (go_tx, go_rx) = mpsc::channel();
+            let found = found_tx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("kgen-worker".into())
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, move || worker(found, go_rx));
+            if let Ok(handle) = spawned {
+                handles.push(handle);
+                gos.push(go_tx);
+            }
+        }
+        // The caller's thread parses too, and takes every file no worker took.
+        let mine = parse(&found_tx, diags);
+        drop(found_tx);
+        let mut slots: Vec<Option<Option<(modules::FileDecls, A)>>> =
+            std::iter::repeat_with(|| None).take(jobs.len()).collect();
+        // Ends when every thread is through its files (or has died).
+        for (i, summary) in found_rx {
+            slots[i] = Some(summary);
+        }
+        if slots.iter().any(Option::is_none) {
+            // A worker panicked: let the others go, and pass its panic on.
+            drop(gos);
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            unreachable!("every file is parsed unless a thread panicked");
+        }
+        let (decls, firsts): (Vec<_>, Vec<_>) = slots.into_iter().flatten().flatten().unzip();
+        modules::check(&decls, &roots, diags);
+        drop(decls);
+        crate::timings::mark("parse");
+        if shared.set(merge(firsts, diags)).is_err() {
+            unreachable!("the shared state is set once");
+        }
+        for go in gos {
+            // A worker that is gone has panicked: its join below says so.
+            let _ = go.send(());
+        }
+        let mut done = finish(mine, shared.get().expect("just set"), diags);
+        for h in handles {
+            let (theirs, their_diags) = h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            done.extend(theirs);
+            diags.extend(their_diags);
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let shared = shared.into_inner().expect("set before the second step");
+    (shared, done.into_iter().map(|(_, b)| b).collect(), inputs)
+}
+
+/// Every `.rs` file under `paths` to read, in a stable order (what is not a regular file is
+/// reported and left out), and every file and directory seen.
+fn discover(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<Job>, Inputs) {
+    let mut jobs = Vec::new();
     let mut inputs = Inputs::default();
     if paths.is_empty() {
         diags.error(None, "no input: give at least one --paths directory");
@@ -161,9 +310,10 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             inputs.files.push(root.clone());
-            if let Some(f) = parse_one(root, vec![stem], diags) {
-                files.push(f);
-            }
+            jobs.push(Job {
+                path: root.clone(),
+                module: vec![stem],
+            });
             continue;
         }
         // A directory holding lib.rs or main.rs is a crate root; otherwise it is a module named after itself.
@@ -225,15 +375,15 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 continue;
             }
             inputs.files.push(path.to_path_buf());
-            if let Some(f) = parse_one(path, module_of(&base, rel), diags) {
-                files.push(f);
-            }
+            jobs.push(Job {
+                path: path.to_path_buf(),
+                module: module_of(&base, rel),
+            });
         }
     }
-    modules::check(&files, paths, diags);
     inputs.files.sort();
     inputs.dirs.sort();
-    (files, inputs)
+    (jobs, inputs)
 }
 
 /// `a FIFO`, `a character device`, ... for messages.
