@@ -81,6 +81,25 @@ pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// What [`on_trees_freed`] registered.
+static TREES_FREED: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers a function the pipeline calls on its own thread once every syntax tree is freed
+/// (the largest part of its memory, most of it on threads that have ended by then): an allocator
+/// that keeps freed memory for a while can give it back to the system there, so that what comes
+/// next does not add to it. The `kgen` command registers mimalloc's collection. Only the first
+/// registration counts.
+pub fn on_trees_freed(f: fn()) {
+    let _ = TREES_FREED.set(f);
+}
+
+/// Calls what [`on_trees_freed`] registered.
+pub(crate) fn trees_freed() {
+    if let Some(f) = TREES_FREED.get() {
+        f();
+    }
+}
+
 /// How many threads [`parallel_map`] uses: `KGEN_THREADS` if set (at least 1), else the
 /// machine's available parallelism.
 pub fn threads() -> usize {
@@ -282,6 +301,12 @@ where
         }
         done
     });
+    // This thread's spans are gone with its trees: drop proc-macro2's copy of the texts they
+    // pointed into (the workers' went with their threads). Only on a thread of kgen's own, where
+    // no caller's span can be.
+    if ON_LARGE_STACK.with(std::cell::Cell::get) {
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
     done.sort_unstable_by_key(|(i, _)| *i);
     let shared = shared.into_inner().expect("set before the second step");
     (shared, done.into_iter().map(|(_, b)| b).collect(), inputs)

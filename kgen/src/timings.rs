@@ -1,6 +1,6 @@
 //! Stage timings, for profiling: with `KGEN_TIMINGS=1` in the environment, `kgen` prints how long
 //! each stage of a run took (wall time, and the CPU time of every thread of the process, at the
-//! kernel's 10 ms resolution) and the peak memory at its end to stderr when it ends. Off, marking a
+//! kernel's 10 ms resolution) and the memory in use (and the peak so far) at its end to stderr when it ends. Off, marking a
 //! stage costs one relaxed atomic load.
 //!
 //! ```
@@ -30,8 +30,8 @@ pub fn enabled() -> bool {
     }
 }
 
-/// One stage: its name, wall time, CPU time and the peak RSS (KiB) at its end.
-type Mark = (&'static str, Duration, Option<Duration>, Option<u64>);
+/// One stage: its name, wall time, CPU time, and the RSS and peak RSS (KiB) at its end.
+pub type Mark = (&'static str, Duration, Option<Duration>, Option<(u64, u64)>);
 
 /// Starts the clock (the first [`mark`] starts it otherwise).
 pub fn start() {
@@ -62,7 +62,7 @@ pub fn mark(name: &'static str) {
     MARKS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((name, since, cpu_since, peak_rss_kib()));
+        .push((name, since, cpu_since, rss_kib()));
 }
 
 /// The process's CPU time so far, user and system, of every thread (Linux; `None` elsewhere).
@@ -76,16 +76,19 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// The process's peak resident set size so far, in KiB (Linux; `None` elsewhere).
-fn peak_rss_kib() -> Option<u64> {
+/// The process's resident set size now and its peak so far, in KiB (Linux; `None` elsewhere).
+fn rss_kib() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-/// The stages marked so far, in order, with their wall and CPU times and the peak RSS (KiB) at
-/// their end.
-pub fn marks() -> Vec<(&'static str, Duration, Option<Duration>, Option<u64>)> {
+/// The stages marked so far, in order, with their wall and CPU times, and the RSS and the peak
+/// RSS (KiB) at their end.
+pub fn marks() -> Vec<Mark> {
     MARKS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
@@ -100,8 +103,9 @@ pub fn report() {
         let cpu = cpu
             .map(|c| format!("  cpu {:>6.0} ms", c.as_secs_f64() * 1000.0))
             .unwrap_or_default();
+        let mb = |kib: u64| kib as f64 * 1024.0 / 1e6;
         let rss = rss
-            .map(|k| format!("  peak RSS {:>6.1} MB", k as f64 * 1024.0 / 1e6))
+            .map(|(now, peak)| format!("  RSS {:>6.1} MB, peak {:>6.1} MB", mb(now), mb(peak)))
             .unwrap_or_default();
         eprintln!(
             "kgen timings: {name:<10} {:>8.1} ms{cpu}{rss}",

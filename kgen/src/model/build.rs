@@ -104,7 +104,7 @@ pub struct FileScan {
     /// Type items in source order.
     types: Vec<TypeEntry>,
     /// `const` items by (module, name), in source order, with their value for `+default=ref(NAME)`.
-    consts: Vec<((Vec<String>, String), Result<serde_json::Value, String>)>,
+    consts: Vec<super::consts::Const>,
     /// Package markers, in source order.
     docs: Vec<(Vec<String>, Vec<Marker>)>,
 }
@@ -281,6 +281,7 @@ pub fn types_of(f: &SourceFile, tables: &Tables, diags: &mut Diagnostics) -> Vec
 /// [`crate::source::threads`] threads; each syntax tree is freed as soon as its types are built.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Api, Inputs) {
     let (tables, types, inputs) = crate::source::load_with(paths, diags, scan, merge, types_of);
+    crate::source::trees_freed();
     crate::timings::mark("types");
     (finish(tables, types, diags), inputs)
 }

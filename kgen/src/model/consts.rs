@@ -10,6 +10,9 @@ use crate::markers::grammar::DEFAULT_REF_KEY;
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// One `const` item: (module, name), and its value ([`literal`]).
+pub type Const = ((Vec<String>, String), Result<Value, String>);
+
 /// The input's `const` items by (module, name), with their value ([`literal`]).
 pub type Consts = HashMap<(Vec<String>, String), Result<Value, String>>;
 
