@@ -210,12 +210,7 @@ pub struct Tables {
 
 impl Tables {
     fn resolver(&self) -> Resolver<'_> {
-        Resolver {
-            scopes: &self.scopes,
-            index: &self.index,
-            modules: &self.modules,
-            generic: &self.generic,
-        }
+        Resolver::new(&self.scopes, &self.index, &self.modules, &self.generic)
     }
 }
 
@@ -600,7 +595,7 @@ fn fields<'f>(
             json_name,
             ty,
             rust_ty,
-            ty_text: quote::quote!(#field_ty).to_string().replace(' ', ""),
+            ty_text: super::resolve::type_text(field_ty),
             location: crate::diag::span_location(file, ident.span()),
             description: collected.description,
             markers: collected.markers,
