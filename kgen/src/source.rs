@@ -178,6 +178,11 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
     (files, inputs)
 }
 
+/// Every file and directory [`load`] would read, without reading a file.
+pub fn inputs(paths: &[PathBuf]) -> Inputs {
+    discover(paths, &mut Diagnostics::new()).1
+}
+
 /// [`load`] on up to [`threads`] threads, with the work that needs each syntax tree done on the
 /// thread that parsed it: proc-macro2's span locations live in a thread-local source map, so a
 /// span means something only on its own thread (and syn's trees are not `Send`).

@@ -163,11 +163,17 @@ pub fn doc_text(attr: &syn::Attribute) -> Option<String> {
         Meta::NameValue(nv) => match &nv.value {
             Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
                 // A doc comment's literal rarely has an escape: then its text is between the quotes.
-                let repr = s.token().to_string();
-                match repr.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-                    Some(text) if !text.contains(['\\', '"', '\r']) => Some(text.to_string()),
-                    _ => Some(s.value()),
+                let mut repr = s.token().to_string();
+                let plain = repr.len() >= 2
+                    && repr.starts_with('"')
+                    && repr.ends_with('"')
+                    && !repr[1..repr.len() - 1].contains(['\\', '"', '\r']);
+                if !plain {
+                    return Some(s.value());
                 }
+                repr.pop();
+                repr.remove(0);
+                Some(repr)
             }
             _ => None,
         },
