@@ -84,11 +84,12 @@ pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// What [`on_trees_freed`] registered.
 static TREES_FREED: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
-/// Registers a function the pipeline calls on its own thread once every syntax tree is freed
-/// (the largest part of its memory, most of it on threads that have ended by then): an allocator
-/// that keeps freed memory for a while can give it back to the system there, so that what comes
-/// next does not add to it. The `kgen` command registers mimalloc's collection. Only the first
-/// registration counts.
+/// Registers a function the pipeline calls on its own thread when the syntax trees (the largest
+/// part of its memory, most of it freed on threads that have ended) are long freed and much is
+/// still to be allocated: before generating Rust code. An allocator that keeps freed memory for a
+/// while can give it back to the system there, so that code generation does not add to it. The
+/// `kgen` command registers mimalloc's collection; `kgen crd`, which allocates less after the
+/// trees, does without (collecting costs page faults). Only the first registration counts.
 pub fn on_trees_freed(f: fn()) {
     let _ = TREES_FREED.set(f);
 }
@@ -593,6 +594,46 @@ mod tests {
         assert!(diags.is_empty());
         assert_eq!(inputs.files, vec![root.join("v1/mod.rs")]);
         assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn each_file_is_read_twice_on_the_thread_that_parsed_it_and_results_come_in_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("api");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut mods = String::new();
+        for i in 0..40 {
+            mods.push_str(&format!("mod m{i:02};\n"));
+            std::fs::write(root.join(format!("m{i:02}.rs")), format!("pub struct S{i};\n")).unwrap();
+        }
+        std::fs::write(root.join("mod.rs"), mods).unwrap();
+        // One file that does not parse: it has neither result, and its error is reported.
+        std::fs::write(root.join("bad.rs"), "pub struct {").unwrap();
+        let name = |f: &SourceFile| match &f.ast.items[..] {
+            [syn::Item::Struct(s)] => s.ident.to_string(),
+            _ => "mod".to_string(),
+        };
+        let mut diags = Diagnostics::new();
+        let (shared, seconds, inputs) = with_stack(|| {
+            load_with(
+                std::slice::from_ref(&root),
+                &mut diags,
+                |f, _| (name(f), std::thread::current().id()),
+                |firsts, _| firsts,
+                |f, _, _| (name(f), std::thread::current().id()),
+            )
+        });
+        assert_eq!(inputs.files.len(), 42);
+        assert_eq!(shared.len(), 41);
+        assert_eq!(seconds, shared, "same thread for both steps, same order");
+        let names: Vec<&str> = shared.iter().map(|(n, _)| n.as_str()).collect();
+        let expected: Vec<String> = (0..40).map(|i| format!("S{i}")).chain(["mod".to_string()]).collect();
+        assert_eq!(names, expected);
+        let errors: Vec<String> = diags.into_sorted().into_iter().map(|d| d.message).collect();
+        assert!(
+            errors.iter().any(|m| m.starts_with("cannot parse Rust source")),
+            "{errors:?}"
+        );
     }
 
     #[test]
