@@ -172,9 +172,7 @@ impl Builder {
                 seen.extend(out.inputs.dirs.iter().cloned());
                 seen.extend(out.inputs.files.iter().cloned());
             } else {
-                let inputs = crate::source::with_stack(|| {
-                    crate::source::load(&self.paths, &mut crate::diag::Diagnostics::new()).1
-                });
+                let inputs = crate::source::inputs(&self.paths);
                 seen.extend(inputs.dirs);
                 seen.extend(inputs.files);
             }

@@ -89,11 +89,8 @@ pub fn generate_crds(opts: &CrdOptions) -> Result<CrdOutput, Failed> {
 /// sources for later stages' diagnostics).
 fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed> {
     timings::start();
-    let (files, inputs) = source::load(&opts.paths, diags);
-    timings::mark("parse");
-    let api = model::build(&files, diags);
-    // The syntax trees are the largest thing in memory; the model has all it needs from them.
-    drop(files);
+    // Each syntax tree is freed as soon as its types are built: they are the largest thing in memory.
+    let (api, inputs) = model::load(&opts.paths, diags);
     timings::mark("model");
     let crds = crd::assemble(&api, opts.kube_version, diags);
     timings::mark("crds");
@@ -140,6 +137,9 @@ pub fn generate_rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Re
 fn rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutput, String), Failed> {
     let mut diags = Diagnostics::new();
     let mut out = crds(opts, &mut diags)?;
+    // Code generation allocates as much again as the CRDs: let the allocator give back what the
+    // syntax trees left first.
+    source::trees_freed();
     let source = codegen::generate(&out.api, &out.crds, &out.clients, codegen, &mut diags);
     timings::mark("codegen");
     if diags.has_errors() {

@@ -168,7 +168,21 @@ fn write_stdout(args: std::fmt::Arguments<'_>) {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+unsafe extern "C" {
+    /// mimalloc's `void mi_collect(bool force)`, from the library the `mimalloc` crate links.
+    fn mi_collect(force: bool);
+}
+
+/// Gives the memory of the freed syntax trees back to the system before code generation.
+/// mimalloc keeps freed pages for a while, and most of those of the threads that parsed are not
+/// reused by the thread that generates code: without this, `kgen client` peaks 30 MB higher.
+fn collect() {
+    // SAFETY: mi_collect takes no pointer and may be called at any time from any thread.
+    unsafe { mi_collect(true) };
+}
+
 fn main() -> ExitCode {
+    kgen_build::source::on_trees_freed(collect);
     let code = run();
     kgen_build::timings::report();
     code

@@ -81,6 +81,26 @@ pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// What [`on_trees_freed`] registered.
+static TREES_FREED: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers a function the pipeline calls on its own thread when the syntax trees (the largest
+/// part of its memory, most of it freed on threads that have ended) are long freed and much is
+/// still to be allocated: before generating Rust code. An allocator that keeps freed memory for a
+/// while can give it back to the system there, so that code generation does not add to it. The
+/// `kgen` command registers mimalloc's collection; `kgen crd`, which allocates less after the
+/// trees, does without (collecting costs page faults). Only the first registration counts.
+pub fn on_trees_freed(f: fn()) {
+    let _ = TREES_FREED.set(f);
+}
+
+/// Calls what [`on_trees_freed`] registered.
+pub(crate) fn trees_freed() {
+    if let Some(f) = TREES_FREED.get() {
+        f();
+    }
+}
+
 /// How many threads [`parallel_map`] uses: `KGEN_THREADS` if set (at least 1), else the
 /// machine's available parallelism.
 pub fn threads() -> usize {
@@ -139,9 +159,169 @@ pub fn parallel_map<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) ->
     slots.into_iter().map(|v| v.expect("every job ran once")).collect()
 }
 
-/// Reads and parses every `.rs` file under `paths` (files or directories), in a stable order.
+/// A file to read: its path as found, and its module path.
+struct Job {
+    path: PathBuf,
+    module: Vec<String>,
+}
+
+/// Reads and parses every `.rs` file under `paths` (files or directories), in a stable order, on
+/// the caller's thread.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inputs) {
-    let mut files = Vec::new();
+    let (jobs, inputs) = discover(paths, diags);
+    let files: Vec<SourceFile> = jobs
+        .into_iter()
+        .filter_map(|job| parse_one(&job.path, job.module, diags))
+        .collect();
+    let roots = modules::Roots::new(paths);
+    let decls: Vec<_> = files.iter().map(|f| modules::file_decls(f, &roots)).collect();
+    modules::check(&decls, &roots, diags);
+    (files, inputs)
+}
+
+/// Every file and directory [`load`] would read, without reading a file.
+pub fn inputs(paths: &[PathBuf]) -> Inputs {
+    discover(paths, &mut Diagnostics::new()).1
+}
+
+/// [`load`] on up to [`threads`] threads, with the work that needs each syntax tree done on the
+/// thread that parsed it: proc-macro2's span locations live in a thread-local source map, so a
+/// span means something only on its own thread (and syn's trees are not `Send`).
+///
+/// Each thread takes files in order as it becomes free, parses one, runs `first` on it (what the
+/// whole input must know before anything is built: names, scopes, ...) and keeps the tree. When
+/// every file is parsed, `merge` gets what `first` returned, in file order, on the caller's thread
+/// and makes the shared state; then each thread runs `second` with it on each of its own trees,
+/// freeing each tree when done. Returns the shared state, what `second` returned in file order
+/// (a file that could not be read or parsed has neither), and the inputs. Every thread's
+/// diagnostics end in `diags`; nothing returned depends on which thread did what.
+pub fn load_with<A, S, B>(
+    paths: &[PathBuf],
+    diags: &mut Diagnostics,
+    first: impl Fn(&SourceFile, &mut Diagnostics) -> A + Sync,
+    merge: impl FnOnce(Vec<A>, &mut Diagnostics) -> S,
+    second: impl Fn(&SourceFile, &S, &mut Diagnostics) -> B + Sync,
+) -> (S, Vec<B>, Inputs)
+where
+    A: Send,
+    S: Send + Sync,
+    B: Send,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    /// What the first step sent for one file: `None` when it was not parsed.
+    type Found<A> = (usize, Option<(modules::FileDecls, A)>);
+
+    let (jobs, inputs) = discover(paths, diags);
+    let roots = modules::Roots::new(paths);
+    let threads = threads().min(jobs.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let shared: std::sync::OnceLock<S> = std::sync::OnceLock::new();
+
+    // Parses files as they come and sends what `first` finds; keeps the trees.
+    let parse = |found: &mpsc::Sender<Found<A>>, diags: &mut Diagnostics| -> Vec<(usize, SourceFile)> {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let file = parse_one(&job.path, job.module.clone(), diags);
+            let summary = file.as_ref().map(|f| (modules::file_decls(f, &roots), first(f, diags)));
+            if found.send((i, summary)).is_err() {
+                break;
+            }
+            mine.extend(file.map(|f| (i, f)));
+        }
+        mine
+    };
+    // The second step over one thread's trees, each freed as soon as it is done.
+    let finish = |mine: Vec<(usize, SourceFile)>, shared: &S, diags: &mut Diagnostics| -> Vec<(usize, B)> {
+        mine.into_iter()
+            .map(|(i, file)| (i, second(&file, shared, diags)))
+            .collect()
+    };
+    let worker = |found: mpsc::Sender<Found<A>>, go: mpsc::Receiver<()>| {
+        ON_LARGE_STACK.with(|on| on.set(true));
+        let mut diags = Diagnostics::new();
+        let mine = parse(&found, &mut diags);
+        drop(found);
+        let done = match (go.recv(), shared.get()) {
+            (Ok(()), Some(shared)) => finish(mine, shared, &mut diags),
+            // The caller gave up: another thread panicked.
+            _ => Vec::new(),
+        };
+        (done, diags)
+    };
+    let worker = &worker;
+
+    let (found_tx, found_rx) = mpsc::channel::<Found<A>>();
+    let mut done: Vec<(usize, B)> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let mut gos = Vec::new();
+        for _ in 1..threads {
+            let (go_tx, go_rx) = mpsc::channel();
+            let found = found_tx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("kgen-worker".into())
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, move || worker(found, go_rx));
+            if let Ok(handle) = spawned {
+                handles.push(handle);
+                gos.push(go_tx);
+            }
+        }
+        // The caller's thread parses too, and takes every file no worker took.
+        let mine = parse(&found_tx, diags);
+        drop(found_tx);
+        let mut slots: Vec<Option<Option<(modules::FileDecls, A)>>> =
+            std::iter::repeat_with(|| None).take(jobs.len()).collect();
+        // Ends when every thread is through its files (or has died).
+        for (i, summary) in found_rx {
+            slots[i] = Some(summary);
+        }
+        if slots.iter().any(Option::is_none) {
+            // A worker panicked: let the others go, and pass its panic on.
+            drop(gos);
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            unreachable!("every file is parsed unless a thread panicked");
+        }
+        let (decls, firsts): (Vec<_>, Vec<_>) = slots.into_iter().flatten().flatten().unzip();
+        modules::check(&decls, &roots, diags);
+        drop(decls);
+        crate::timings::mark("parse");
+        if shared.set(merge(firsts, diags)).is_err() {
+            unreachable!("the shared state is set once");
+        }
+        for go in gos {
+            // A worker that is gone has panicked: its join below says so.
+            let _ = go.send(());
+        }
+        let mut done = finish(mine, shared.get().expect("just set"), diags);
+        for h in handles {
+            let (theirs, their_diags) = h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            done.extend(theirs);
+            diags.extend(their_diags);
+        }
+        done
+    });
+    // This thread's spans are gone with its trees: drop proc-macro2's copy of the texts they
+    // pointed into (the workers' went with their threads). Only on a thread of kgen's own, where
+    // no caller's span can be.
+    if ON_LARGE_STACK.with(std::cell::Cell::get) {
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let shared = shared.into_inner().expect("set before the second step");
+    (shared, done.into_iter().map(|(_, b)| b).collect(), inputs)
+}
+
+/// Every `.rs` file under `paths` to read, in a stable order (what is not a regular file is
+/// reported and left out), and every file and directory seen.
+fn discover(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<Job>, Inputs) {
+    let mut jobs = Vec::new();
     let mut inputs = Inputs::default();
     if paths.is_empty() {
         diags.error(None, "no input: give at least one --paths directory");
@@ -161,9 +341,10 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             inputs.files.push(root.clone());
-            if let Some(f) = parse_one(root, vec![stem], diags) {
-                files.push(f);
-            }
+            jobs.push(Job {
+                path: root.clone(),
+                module: vec![stem],
+            });
             continue;
         }
         // A directory holding lib.rs or main.rs is a crate root; otherwise it is a module named after itself.
@@ -225,15 +406,15 @@ pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Vec<SourceFile>, Inp
                 continue;
             }
             inputs.files.push(path.to_path_buf());
-            if let Some(f) = parse_one(path, module_of(&base, rel), diags) {
-                files.push(f);
-            }
+            jobs.push(Job {
+                path: path.to_path_buf(),
+                module: module_of(&base, rel),
+            });
         }
     }
-    modules::check(&files, paths, diags);
     inputs.files.sort();
     inputs.dirs.sort();
-    (files, inputs)
+    (jobs, inputs)
 }
 
 /// `a FIFO`, `a character device`, ... for messages.
@@ -413,6 +594,46 @@ mod tests {
         assert!(diags.is_empty());
         assert_eq!(inputs.files, vec![root.join("v1/mod.rs")]);
         assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn each_file_is_read_twice_on_the_thread_that_parsed_it_and_results_come_in_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("api");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut mods = String::new();
+        for i in 0..40 {
+            mods.push_str(&format!("mod m{i:02};\n"));
+            std::fs::write(root.join(format!("m{i:02}.rs")), format!("pub struct S{i};\n")).unwrap();
+        }
+        std::fs::write(root.join("mod.rs"), mods).unwrap();
+        // One file that does not parse: it has neither result, and its error is reported.
+        std::fs::write(root.join("bad.rs"), "pub struct {").unwrap();
+        let name = |f: &SourceFile| match &f.ast.items[..] {
+            [syn::Item::Struct(s)] => s.ident.to_string(),
+            _ => "mod".to_string(),
+        };
+        let mut diags = Diagnostics::new();
+        let (shared, seconds, inputs) = with_stack(|| {
+            load_with(
+                std::slice::from_ref(&root),
+                &mut diags,
+                |f, _| (name(f), std::thread::current().id()),
+                |firsts, _| firsts,
+                |f, _, _| (name(f), std::thread::current().id()),
+            )
+        });
+        assert_eq!(inputs.files.len(), 42);
+        assert_eq!(shared.len(), 41);
+        assert_eq!(seconds, shared, "same thread for both steps, same order");
+        let names: Vec<&str> = shared.iter().map(|(n, _)| n.as_str()).collect();
+        let expected: Vec<String> = (0..40).map(|i| format!("S{i}")).chain(["mod".to_string()]).collect();
+        assert_eq!(names, expected);
+        let errors: Vec<String> = diags.into_sorted().into_iter().map(|d| d.message).collect();
+        assert!(
+            errors.iter().any(|m| m.starts_with("cannot parse Rust source")),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -34,13 +34,15 @@ pub fn collect(attrs: &[syn::Attribute], file: &Arc<PathBuf>, target: Target, di
             continue;
         }
         let Some(text) = doc_text(attr) else { continue };
-        let base = crate::diag::span_location(file, attr.pound_token.span);
+        // Where the attribute is: looked up only for a marker line.
+        let mut base: Option<Location> = None;
         for (i, line) in text.split('\n').enumerate() {
             let trimmed = line.trim_start();
             if !is_marker_line(trimmed) {
                 doc_lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_string());
                 continue;
             }
+            let base = base.get_or_insert_with(|| crate::diag::span_location(file, attr.pound_token.span));
             // `///` (or `//!`) takes three columns; a block doc comment's later lines start at column 1.
             let indent = line.len() - trimmed.len();
             let loc = if i == 0 {
@@ -159,7 +161,20 @@ pub fn doc_text(attr: &syn::Attribute) -> Option<String> {
     }
     match &attr.meta {
         Meta::NameValue(nv) => match &nv.value {
-            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
+                // A doc comment's literal rarely has an escape: then its text is between the quotes.
+                let mut repr = s.token().to_string();
+                let plain = repr.len() >= 2
+                    && repr.starts_with('"')
+                    && repr.ends_with('"')
+                    && !repr[1..repr.len() - 1].contains(['\\', '"', '\r']);
+                if !plain {
+                    return Some(s.value());
+                }
+                repr.pop();
+                repr.remove(0);
+                Some(repr)
+            }
             _ => None,
         },
         _ => None,
@@ -245,6 +260,20 @@ mod tests {
         );
         let loc = &c.markers[0].location;
         assert_eq!((loc.line, loc.column), (5, 9));
+    }
+
+    #[test]
+    fn doc_text_is_the_literals_value() {
+        let src = "/// plain\n/// \"quoted\" and \\ back\n/// caf\u{e9} \t tab\n#[doc = \"a\\nb\"]\n#[doc = r#\"raw \"x\"\"#]\n/** block\r\n * two */\nstruct S;";
+        let item: syn::ItemStruct = syn::parse_str(src).unwrap();
+        assert_eq!(item.attrs.len(), 6);
+        for attr in &item.attrs {
+            let Meta::NameValue(nv) = &attr.meta else { panic!() };
+            let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value else {
+                panic!()
+            };
+            assert_eq!(doc_text(attr), Some(s.value()));
+        }
     }
 
     #[test]

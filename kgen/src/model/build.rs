@@ -1,21 +1,26 @@
 //! Building the [`Api`] model from parsed source.
+//!
+//! In three steps, so that the files can be parsed and read on several threads (see
+//! [`crate::source::load_with`]): [`scan`] each file for what resolving needs from the whole input
+//! (modules, `use` scopes, type names, consts, package docs), [`merge`] the scans in file order
+//! into the [`Tables`] every type resolves against, then build each file's types ([`types_of`])
+//! with them; [`finish`] puts the types together (in file order, as scanned) and finds the kinds.
 
 use super::resolve::{Resolver, Scope};
 use super::serde_attrs::{self, ContainerSerde, RenameRule};
 use super::{Api, Field, GroupVersion, GvId, Kind, Known, TypeBody, TypeDef, TypeId, TypeRef, Variant, VariantData};
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::markers::defs::Id;
 use crate::markers::{Marker, Target, collect};
-use crate::source::SourceFile;
+use crate::source::{Inputs, SourceFile};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A type item before resolution.
+/// A type item of a syntax tree.
 struct RawType<'a> {
     item: RawItem<'a>,
     module: Vec<String>,
-    file: Arc<PathBuf>,
 }
 
 enum RawItem<'a> {
@@ -50,61 +55,111 @@ impl RawItem<'_> {
     }
 }
 
-/// Package markers of one module (a module may span a file and inline blocks).
-struct ModuleDoc {
-    markers: Vec<Marker>,
-}
-
-#[derive(Default)]
-struct Walk<'a> {
-    types: Vec<RawType<'a>>,
-    /// `const` items by (module, name), for `+default=ref(Name)`.
-    consts: super::consts::Consts<'a>,
-    scopes: HashMap<Vec<String>, Scope>,
-    modules: BTreeSet<Vec<String>>,
-    docs: BTreeMap<Vec<String>, ModuleDoc>,
-}
-
-impl<'a> Walk<'a> {
-    fn items(&mut self, items: &'a [syn::Item], module: &[String], file: &Arc<PathBuf>, diags: &mut Diagnostics) {
-        self.modules.insert(module.to_vec());
-        for item in items {
-            match item {
-                syn::Item::Struct(s) => self.types.push(RawType {
-                    item: RawItem::Struct(s),
-                    module: module.to_vec(),
-                    file: file.clone(),
-                }),
-                syn::Item::Enum(e) => self.types.push(RawType {
-                    item: RawItem::Enum(e),
-                    module: module.to_vec(),
-                    file: file.clone(),
-                }),
-                syn::Item::Type(t) => self.types.push(RawType {
-                    item: RawItem::Alias(t),
-                    module: module.to_vec(),
-                    file: file.clone(),
-                }),
-                syn::Item::Const(c) => {
-                    self.consts
-                        .insert((module.to_vec(), c.ident.to_string()), (c, file.clone()));
+/// The type items of `items` (inline modules included) in source order, which is the order of
+/// their [`TypeId`]s within the file: [`scan`] and [`types_of`] both walk with this.
+fn raw_types<'a>(items: &'a [syn::Item], module: &[String], out: &mut Vec<RawType<'a>>) {
+    for item in items {
+        let item = match item {
+            syn::Item::Struct(s) => RawItem::Struct(s),
+            syn::Item::Enum(e) => RawItem::Enum(e),
+            syn::Item::Type(t) => RawItem::Alias(t),
+            syn::Item::Mod(m) => {
+                if let Some((_, content)) = &m.content {
+                    raw_types(content, &child_module(module, m), out);
                 }
-                syn::Item::Use(u) => self
-                    .scopes
-                    .entry(module.to_vec())
-                    .or_default()
-                    .add_use(&u.tree, &mut Vec::new()),
+                continue;
+            }
+            _ => continue,
+        };
+        out.push(RawType {
+            item,
+            module: module.to_vec(),
+        });
+    }
+}
+
+fn child_module(module: &[String], m: &syn::ItemMod) -> Vec<String> {
+    let mut child = module.to_vec();
+    child.push(m.ident.to_string());
+    child
+}
+
+/// A type's name and place, as [`scan`] finds it.
+struct TypeEntry {
+    module: Vec<String>,
+    name: String,
+    /// Its number of generic parameters.
+    generics: usize,
+    location: Location,
+}
+
+/// What one file declares that resolving needs from the whole input: made by [`scan`] on the
+/// thread that parsed the file, free of spans and syntax trees.
+#[derive(Default)]
+pub struct FileScan {
+    /// Every module the file holds (its own and its inline ones).
+    modules: Vec<Vec<String>>,
+    /// The `use` declarations of each module.
+    scopes: HashMap<Vec<String>, Scope>,
+    /// Type items in source order.
+    types: Vec<TypeEntry>,
+    /// `const` items by (module, name), in source order, with their value for `+default=ref(NAME)`.
+    consts: Vec<super::consts::Const>,
+    /// Package markers, in source order.
+    docs: Vec<(Vec<String>, Vec<Marker>)>,
+}
+
+/// Reads what [`merge`] needs from one file; reports the file's package marker problems.
+pub fn scan(f: &SourceFile, diags: &mut Diagnostics) -> FileScan {
+    let mut out = FileScan::default();
+    out.package_doc(&f.ast.attrs, &f.module, &f.path, diags);
+    out.items(&f.ast.items, &f.module, &f.path, diags);
+    out
+}
+
+impl FileScan {
+    fn items(&mut self, items: &[syn::Item], module: &[String], file: &Arc<PathBuf>, diags: &mut Diagnostics) {
+        self.modules.push(module.to_vec());
+        for item in items {
+            let ident = match item {
+                syn::Item::Struct(s) => &s.ident,
+                syn::Item::Enum(e) => &e.ident,
+                syn::Item::Type(t) => &t.ident,
+                syn::Item::Const(c) => {
+                    let key = (module.to_vec(), c.ident.to_string());
+                    self.consts.push((key, super::consts::literal(c)));
+                    continue;
+                }
+                syn::Item::Use(u) => {
+                    self.scopes
+                        .entry(module.to_vec())
+                        .or_default()
+                        .add_use(&u.tree, &mut Vec::new());
+                    continue;
+                }
                 syn::Item::Mod(m) => {
-                    let mut child = module.to_vec();
-                    child.push(m.ident.to_string());
-                    self.modules.insert(child.clone());
+                    let child = child_module(module, m);
+                    self.modules.push(child.clone());
                     self.package_doc(&m.attrs, &child, file, diags);
                     if let Some((_, content)) = &m.content {
                         self.items(content, &child, file, diags);
                     }
+                    continue;
                 }
-                _ => {}
-            }
+                _ => continue,
+            };
+            let generics = match item {
+                syn::Item::Struct(s) => s.generics.params.len(),
+                syn::Item::Enum(e) => e.generics.params.len(),
+                syn::Item::Type(t) => t.generics.params.len(),
+                _ => 0,
+            };
+            self.types.push(TypeEntry {
+                module: module.to_vec(),
+                name: ident.to_string(),
+                generics,
+                location: crate::diag::span_location(file, ident.span()),
+            });
         }
     }
 
@@ -125,28 +180,126 @@ impl<'a> Walk<'a> {
             return;
         }
         let c = collect(&inner, file, Target::Package, diags);
-        self.docs
-            .entry(module.to_vec())
-            .or_insert(ModuleDoc { markers: Vec::new() })
-            .markers
-            .extend(c.markers);
+        self.docs.push((module.to_vec(), c.markers));
     }
+}
+
+/// Package markers of one module.
+struct ModuleDoc {
+    markers: Vec<Marker>,
+}
+
+/// What every type of the input resolves against, made by [`merge`] from every file's
+/// [`FileScan`]; shared read-only by the threads that build the types.
+pub struct Tables {
+    /// The scope of every module.
+    scopes: HashMap<Vec<String>, Scope>,
+    /// Types by (module, name).
+    index: HashMap<(Vec<String>, String), TypeId>,
+    /// Every module path.
+    modules: BTreeSet<Vec<String>>,
+    /// Generic parameter counts of types that have them.
+    generic: HashMap<TypeId, usize>,
+    /// `const` items by (module, name), for `+default=ref(Name)`.
+    consts: super::consts::Consts,
+    /// Package markers of each module (a module may span a file and inline blocks).
+    docs: BTreeMap<Vec<String>, Vec<Marker>>,
+    /// How many types the input has.
+    type_count: usize,
+}
+
+impl Tables {
+    fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(&self.scopes, &self.index, &self.modules, &self.generic)
+    }
+}
+
+/// Merges the scans of every file, in file order: types are numbered in that order (and in
+/// source order within a file), as [`types_of`] returns them.
+pub fn merge(scans: Vec<FileScan>, diags: &mut Diagnostics) -> Tables {
+    let mut tables = Tables {
+        scopes: HashMap::new(),
+        index: HashMap::new(),
+        modules: BTreeSet::new(),
+        generic: HashMap::new(),
+        consts: HashMap::new(),
+        docs: BTreeMap::new(),
+        type_count: 0,
+    };
+    let mut locations: Vec<Location> = Vec::new();
+    for scan in scans {
+        tables.modules.extend(scan.modules);
+        for (module, scope) in scan.scopes {
+            let into = tables.scopes.entry(module).or_default();
+            into.uses.extend(scope.uses);
+            into.globs.extend(scope.globs);
+        }
+        tables.consts.extend(scan.consts);
+        for (module, markers) in scan.docs {
+            tables.docs.entry(module).or_default().extend(markers);
+        }
+        for t in scan.types {
+            let id = TypeId(locations.len());
+            if t.generics > 0 {
+                tables.generic.insert(id, t.generics);
+            }
+            let key = (t.module, t.name);
+            if let Some(prev) = tables.index.get_mut(&key) {
+                diags.push(
+                    Diagnostic::error(
+                        t.location.clone(),
+                        format!("type `{}` is defined twice in module `{}`", key.1, key.0.join("::")),
+                    )
+                    .with_help(format!("also defined at {}", locations[prev.0])),
+                );
+                *prev = id;
+            } else {
+                tables.index.insert(key, id);
+            }
+            locations.push(t.location);
+        }
+    }
+    tables.type_count = locations.len();
+    tables
+}
+
+/// Builds the types of one file with the tables of the whole input, in source order (their
+/// [`TypeId`]s follow the file's first). Their group-version is set by [`finish`].
+pub fn types_of(f: &SourceFile, tables: &Tables, diags: &mut Diagnostics) -> Vec<TypeDef> {
+    let mut raw = Vec::new();
+    raw_types(&f.ast.items, &f.module, &mut raw);
+    let resolver = tables.resolver();
+    raw.iter().map(|t| type_def(t, &f.path, &resolver, diags)).collect()
+}
+
+/// Reads and parses every file under `paths` and builds the model, on up to
+/// [`crate::source::threads`] threads; each syntax tree is freed as soon as its types are built.
+pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Api, Inputs) {
+    let (tables, types, inputs) = crate::source::load_with(paths, diags, scan, merge, types_of);
+    crate::timings::mark("types");
+    (finish(tables, types, diags), inputs)
 }
 
 /// Builds the model: modules and their scopes, group-versions, types (resolved), kinds.
 pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
-    let mut walk = Walk::default();
-    for f in files {
-        walk.package_doc(&f.ast.attrs, &f.module, &f.path, diags);
-        walk.items(&f.ast.items, &f.module, &f.path, diags);
-    }
+    let scans = files.iter().map(|f| scan(f, diags)).collect();
+    let tables = merge(scans, diags);
+    let types = files.iter().map(|f| types_of(f, &tables, diags)).collect();
+    finish(tables, types, diags)
+}
+
+/// The model from the tables and every file's types (in file order).
+pub fn finish(mut tables: Tables, types: Vec<Vec<TypeDef>>, diags: &mut Diagnostics) -> Api {
+    let mut types: Vec<TypeDef> = types.into_iter().flatten().collect();
+    assert_eq!(types.len(), tables.type_count, "each file's types are the ones scanned");
 
     // Group-versions, sorted by (group, version).
     let mut gvs: Vec<GroupVersion> = Vec::new();
     let mut loose = Vec::new();
     // `+kubebuilder:skip` modules (and those below them) are not API versions, as in controller-gen.
     let mut skipped: Vec<Vec<String>> = Vec::new();
-    for (module, doc) in std::mem::take(&mut walk.docs) {
+    for (module, markers) in std::mem::take(&mut tables.docs) {
+        let doc = ModuleDoc { markers };
         let group = doc.markers.iter().find(|m| m.id() == Id::GroupName);
         let skip = doc.markers.iter().any(|m| m.id() == Id::Skip);
         if skip {
@@ -226,42 +379,12 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
             .map(|(i, _)| GvId(i))
     };
 
-    // Index types by (module, name).
-    let mut index = HashMap::new();
-    let mut generic = HashMap::new();
-    for (i, t) in walk.types.iter().enumerate() {
-        let key = (t.module.clone(), t.item.ident().to_string());
-        if let Some(prev) = index.insert(key.clone(), TypeId(i)) {
-            let p = &walk.types[prev.0];
-            diags.push(
-                Diagnostic::error(
-                    crate::diag::span_location(&t.file, t.item.ident().span()),
-                    format!("type `{}` is defined twice in module `{}`", key.1, key.0.join("::")),
-                )
-                .with_help(format!(
-                    "also defined at {}",
-                    crate::diag::span_location(&p.file, p.item.ident().span())
-                )),
-            );
-        }
-        let n = t.item.generics().params.len();
-        if n > 0 {
-            generic.insert(TypeId(i), n);
-        }
+    for t in &mut types {
+        t.gv = gv_of(&t.module);
     }
-    let resolver = Resolver {
-        scopes: &walk.scopes,
-        index: &index,
-        modules: &walk.modules,
-        generic: &generic,
-    };
+    let resolver = tables.resolver();
 
-    let mut types = Vec::with_capacity(walk.types.len());
-    for t in &walk.types {
-        types.push(type_def(t, &resolver, gv_of(&t.module), diags));
-    }
-
-    super::consts::resolve_default_refs(&mut types, &walk.consts, &walk.scopes, diags);
+    super::consts::resolve_default_refs(&mut types, &tables.consts, &tables.scopes, diags);
 
     // Public paths: through the group-version module when it re-exports the type.
     for (i, t) in types.iter_mut().enumerate() {
@@ -381,8 +504,7 @@ pub fn build(files: &[SourceFile], diags: &mut Diagnostics) -> Api {
     }
 }
 
-fn type_def(t: &RawType<'_>, resolver: &Resolver<'_>, gv: Option<GvId>, diags: &mut Diagnostics) -> TypeDef {
-    let file = &t.file;
+fn type_def(t: &RawType<'_>, file: &Arc<PathBuf>, resolver: &Resolver<'_>, diags: &mut Diagnostics) -> TypeDef {
     let attrs = t.item.attrs();
     let collected = collect(attrs, file, Target::Type, diags);
     let serde = serde_attrs::container(attrs, file, diags);
@@ -402,7 +524,7 @@ fn type_def(t: &RawType<'_>, resolver: &Resolver<'_>, gv: Option<GvId>, diags: &
     TypeDef {
         name,
         module: t.module.clone(),
-        gv,
+        gv: None,
         location,
         description: collected.description,
         markers: collected.markers,
@@ -472,7 +594,7 @@ fn fields<'f>(
             json_name,
             ty,
             rust_ty,
-            ty_text: quote::quote!(#field_ty).to_string().replace(' ', ""),
+            ty_text: super::resolve::type_text(field_ty),
             location: crate::diag::span_location(file, ident.span()),
             description: collected.description,
             markers: collected.markers,

@@ -9,16 +9,17 @@ use crate::markers::defs::Id;
 use crate::markers::grammar::DEFAULT_REF_KEY;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 
-/// The input's `const` items by (module, name).
-pub type Consts<'a> = HashMap<(Vec<String>, String), (&'a syn::ItemConst, Arc<PathBuf>)>;
+/// One `const` item: (module, name), and its value ([`literal`]).
+pub type Const = ((Vec<String>, String), Result<Value, String>);
+
+/// The input's `const` items by (module, name), with their value ([`literal`]).
+pub type Consts = HashMap<(Vec<String>, String), Result<Value, String>>;
 
 /// Replaces every `+default=ref(Name)` value by the const's value, or reports why it cannot.
 pub fn resolve_default_refs(
     types: &mut [TypeDef],
-    consts: &Consts<'_>,
+    consts: &Consts,
     scopes: &HashMap<Vec<String>, Scope>,
     diags: &mut Diagnostics,
 ) {
@@ -30,7 +31,7 @@ pub fn resolve_default_refs(
                     let Some(name) = m.value().get(DEFAULT_REF_KEY).and_then(Value::as_str).map(String::from) else {
                         continue;
                     };
-                    match lookup(&name, &module, consts, scopes).and_then(|(c, _)| literal(c)) {
+                    match lookup(&name, &module, consts, scopes).and_then(Clone::clone) {
                         Ok(v) => {
                             m.args.insert("", v);
                         }
@@ -59,15 +60,15 @@ pub fn resolve_default_refs(
 }
 
 /// The const `name` (a path like `modes::DEFAULT` allowed) means in `module`.
-fn lookup<'c, 'a>(
+fn lookup<'c>(
     name: &str,
     module: &[String],
-    consts: &'c Consts<'a>,
+    consts: &'c Consts,
     scopes: &HashMap<Vec<String>, Scope>,
-) -> Result<(&'a syn::ItemConst, &'c Arc<PathBuf>), String> {
+) -> Result<&'c Result<Value, String>, String> {
     let segs: Vec<String> = name.split("::").map(String::from).collect();
     let (last, prefix) = segs.split_last().expect("split yields one item");
-    let found = |m: &[String]| consts.get(&(m.to_vec(), last.clone())).map(|(c, f)| (*c, f));
+    let found = |m: &[String]| consts.get(&(m.to_vec(), last.clone()));
     // In the module itself (or a module path relative to it).
     if let Some(hit) = found(&[module, prefix].concat()) {
         return Ok(hit);
@@ -85,8 +86,8 @@ fn lookup<'c, 'a>(
             let mut hits = consts
                 .iter()
                 .filter(|((cm, cn), _)| cn == n && (cm.ends_with(&m) || (!cm.is_empty() && m.ends_with(cm))));
-            if let (Some((_, (c, f))), None) = (hits.next(), hits.next()) {
-                return Ok((*c, f));
+            if let (Some((_, c)), None) = (hits.next(), hits.next()) {
+                return Ok(c);
             }
         }
     }
@@ -97,7 +98,7 @@ fn lookup<'c, 'a>(
         .collect();
     hits.sort_by(|a, b| a.0.cmp(b.0));
     match hits.as_slice() {
-        [(_, (c, f))] => Ok((*c, f)),
+        [(_, c)] => Ok(c),
         [] => Err(format!("no `const {name}` in the input")),
         many => Err(format!(
             "`{name}` is a const in several modules ({}); name it by path",
@@ -110,7 +111,7 @@ fn lookup<'c, 'a>(
 }
 
 /// The JSON value of a const whose initialiser is a literal (string, number, bool, negated number).
-fn literal(c: &syn::ItemConst) -> Result<Value, String> {
+pub fn literal(c: &syn::ItemConst) -> Result<Value, String> {
     fn value(e: &syn::Expr) -> Option<Value> {
         match e {
             syn::Expr::Lit(l) => match &l.lit {

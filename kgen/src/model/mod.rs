@@ -9,7 +9,7 @@ mod known;
 mod resolve;
 pub mod serde_attrs;
 
-pub use build::build;
+pub use build::{build, load};
 pub use depth::MAX_SCHEMA_DEPTH;
 pub use known::Known;
 pub use resolve::MAX_TYPE_NESTING;

@@ -3,8 +3,10 @@
 
 use super::{IntFormat, Known, TypeId, TypeRef};
 use crate::diag::{Diagnostic, Diagnostics, Location};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use syn::spanned::Spanned;
 
@@ -80,16 +82,95 @@ enum Target {
     External(Vec<String>),
 }
 
-/// Resolves types against the whole input.
+/// What a written path names ([`Resolver::target`]).
+enum Found {
+    /// A path into the input, and the type there if there is one.
+    Input { path: Vec<String>, id: Option<TypeId> },
+    /// A path outside the input.
+    External(Vec<String>),
+}
+
+/// FNV-1a, for [`Resolver::target`]'s cache of short keys (std's SipHash costs more than the
+/// lookup it saves there).
+#[derive(Clone, Copy, Default)]
+struct Fnv;
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// [`Resolver::target`]'s answers in one module, by path.
+type Answers = HashMap<Vec<String>, Rc<Found>, Fnv>;
+
+/// Where a written type is, computed only for a message.
+struct At<'a> {
+    file: &'a Arc<PathBuf>,
+    ty: &'a syn::Type,
+}
+
+impl At<'_> {
+    fn loc(&self) -> Location {
+        crate::diag::span_location(self.file, self.ty.span())
+    }
+}
+
+/// A path as written, without spaces (`metav1::Condition`), for messages: spelled only when shown.
+struct Written<'a>(&'a syn::Path);
+
+impl std::fmt::Display for Written<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&path_text(self.0))
+    }
+}
+
+/// Resolves types against the whole input. One thread's: it remembers what names mean.
 pub struct Resolver<'a> {
     /// Scope of every module.
-    pub scopes: &'a HashMap<Vec<String>, Scope>,
+    scopes: &'a HashMap<Vec<String>, Scope>,
     /// Types by (module, name).
-    pub index: &'a HashMap<(Vec<String>, String), TypeId>,
+    index: &'a HashMap<(Vec<String>, String), TypeId>,
     /// Every module path.
-    pub modules: &'a BTreeSet<Vec<String>>,
+    modules: &'a BTreeSet<Vec<String>>,
     /// Generic parameter counts of types that have them.
-    pub generic: &'a HashMap<TypeId, usize>,
+    generic: &'a HashMap<TypeId, usize>,
+    /// [`Resolver::target`]'s answers in one module (the one asked about last), by path.
+    cache: RefCell<(Vec<String>, Answers)>,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver over these tables.
+    pub fn new(
+        scopes: &'a HashMap<Vec<String>, Scope>,
+        index: &'a HashMap<(Vec<String>, String), TypeId>,
+        modules: &'a BTreeSet<Vec<String>>,
+        generic: &'a HashMap<TypeId, usize>,
+    ) -> Self {
+        Resolver {
+            scopes,
+            index,
+            modules,
+            generic,
+            cache: RefCell::default(),
+        }
+    }
 }
 
 impl Resolver<'_> {
@@ -140,20 +221,16 @@ impl Resolver<'_> {
                 let Some(last) = p.path.segments.last() else {
                     return false;
                 };
-                let target = self
-                    .lookup(&segs, module, 0, &mut Search::default())
-                    .unwrap_or_else(|| Target::External(segs.clone()));
-                match target {
-                    Target::Local(q) | Target::Crate(q) => {
-                        let Some(id) = self.find_local(&q, 0, &mut Search::default()) else {
-                            return false;
-                        };
-                        out.push_str(&format!("__kgen_type_{}", id.0));
+                match &*self.target(&segs, module) {
+                    Found::Input { id: Some(id), .. } => {
+                        out.push_str("__kgen_type_");
+                        out.push_str(&id.0.to_string());
                         return matches!(last.arguments, syn::PathArguments::None);
                     }
-                    Target::External(q) if q.len() == 1 => out.push_str(&q[0]),
-                    Target::External(q) => {
-                        for s in &q {
+                    Found::Input { id: None, .. } => return false,
+                    Found::External(q) if q.len() == 1 => out.push_str(&q[0]),
+                    Found::External(q) => {
+                        for s in q {
                             out.push_str("::");
                             out.push_str(s);
                         }
@@ -193,11 +270,12 @@ impl Resolver<'_> {
         diags: &mut Diagnostics,
         depth: usize,
     ) -> TypeRef {
-        let loc = crate::diag::span_location(file, ty.span());
+        // Where the type is, computed only for a message: a type's span is the join of its tokens'.
+        let at = At { file, ty };
         if depth >= MAX_TYPE_NESTING {
             return err_help(
                 diags,
-                loc,
+                at.loc(),
                 format!("type nested more than {MAX_TYPE_NESTING} levels deep"),
                 "no CRD schema needs this; name the inner types (a struct or a type alias)",
             );
@@ -209,11 +287,13 @@ impl Resolver<'_> {
             syn::Type::Reference(r) => inner(&r.elem, diags),
             syn::Type::Array(a) => TypeRef::List(Box::new(inner(&a.elem, diags))),
             syn::Type::Slice(s) => TypeRef::List(Box::new(inner(&s.elem, diags))),
-            syn::Type::Path(p) if p.qself.is_none() => self.resolve_path(&p.path, module, file, loc, diags, depth),
-            syn::Type::Tuple(t) if t.elems.is_empty() => err(diags, loc, "the unit type `()` has no schema".into()),
+            syn::Type::Path(p) if p.qself.is_none() => self.resolve_path(&p.path, module, &at, diags, depth),
+            syn::Type::Tuple(t) if t.elems.is_empty() => {
+                err(diags, at.loc(), "the unit type `()` has no schema".into())
+            }
             other => err(
                 diags,
-                loc,
+                at.loc(),
                 format!(
                     "cannot describe type `{}` in a schema; use a struct, enum, String, number, bool, Vec, map or Option",
                     quote::quote!(#other)
@@ -226,14 +306,13 @@ impl Resolver<'_> {
         &self,
         path: &syn::Path,
         module: &[String],
-        file: &Arc<PathBuf>,
-        loc: Location,
+        at: &At<'_>,
         diags: &mut Diagnostics,
         depth: usize,
     ) -> TypeRef {
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let Some(last) = path.segments.last() else {
-            return err(diags, loc, "empty type path".into());
+            return err(diags, at.loc(), "empty type path".into());
         };
         let args: Vec<&syn::Type> = match &last.arguments {
             syn::PathArguments::AngleBracketed(a) => a
@@ -246,44 +325,35 @@ impl Resolver<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        let written = quote::quote!(#path).to_string().replace(' ', "");
-        let target = match self.lookup(&segs, module, 0, &mut Search::default()) {
-            Some(t) => t,
-            None => {
-                // A name not defined in the input: std's prelude and well-known types by name.
-                Target::External(segs.clone())
-            }
-        };
-        let found = match &target {
-            Target::Local(p) | Target::Crate(p) => self.find_local(p, 0, &mut Search::default()),
-            Target::External(_) => None,
-        };
-        match (target, found) {
-            (Target::Local(_) | Target::Crate(_), Some(id)) => {
+        // As written, for messages only.
+        let written = Written(path);
+        match &*self.target(&segs, module) {
+            Found::Input { id: Some(id), .. } => {
+                let id = *id;
                 if let Some(n) = self.generic.get(&id) {
                     return err(
                         diags,
-                        loc,
+                        at.loc(),
                         format!(
                             "`{written}` is generic ({n} parameter(s)); generic types cannot be described by a CRD schema"
                         ),
                     );
                 }
                 if !args.is_empty() {
-                    return err(diags, loc, format!("`{written}` takes no type arguments"));
+                    return err(diags, at.loc(), format!("`{written}` takes no type arguments"));
                 }
                 TypeRef::Named(id)
             }
-            (Target::Local(p) | Target::Crate(p), None) => err(
+            Found::Input { path: p, id: None } => err(
                 diags,
-                loc,
+                at.loc(),
                 format!(
                     "cannot find type `{}` (looked for it as `{}` in the input)",
                     written,
                     p.join("::")
                 ),
             ),
-            (Target::External(p), _) => self.external(&p, &args, &written, module, file, loc, diags, depth),
+            Found::External(p) => self.external(p, &args, &written, module, at, diags, depth),
         }
     }
 
@@ -354,9 +424,40 @@ impl Resolver<'_> {
 
     /// The type that `name` means inside `module` (its own types, `use`s and globs), if any.
     pub fn find_in_module(&self, module: &[String], name: &str) -> Option<TypeId> {
-        match self.lookup(&[name.to_string()], module, 0, &mut Search::default())? {
-            Target::Local(p) | Target::Crate(p) => self.find_local(&p, 0, &mut Search::default()),
-            Target::External(_) => None,
+        match self.find(&[name.to_string()], module) {
+            Found::Input { id, .. } => id,
+            Found::External(_) => None,
+        }
+    }
+
+    /// What the path `segs` written in `module` names: a type of the input (the path looked for,
+    /// and the type if there is one) or a path outside it. Remembered, as the same names come
+    /// back field after field (and both [`Resolver::resolve`] and [`Resolver::absolute`] ask).
+    fn target(&self, segs: &[String], module: &[String]) -> Rc<Found> {
+        let mut cache = self.cache.borrow_mut();
+        // A file's types are mostly in one module: keep that module's answers.
+        if cache.0 != module {
+            cache.0 = module.to_vec();
+            cache.1.clear();
+        }
+        if let Some(found) = cache.1.get(segs) {
+            return found.clone();
+        }
+        let found = Rc::new(self.find(segs, module));
+        cache.1.insert(segs.to_vec(), found.clone());
+        found
+    }
+
+    /// [`Resolver::target`], not remembered.
+    fn find(&self, segs: &[String], module: &[String]) -> Found {
+        match self.lookup(segs, module, 0, &mut Search::default()) {
+            Some(Target::Local(p) | Target::Crate(p)) => Found::Input {
+                id: self.find_local(&p, 0, &mut Search::default()),
+                path: p,
+            },
+            Some(Target::External(p)) => Found::External(p),
+            // A name not defined in the input: std's prelude and well-known types by name.
+            None => Found::External(segs.to_vec()),
         }
     }
 
@@ -409,13 +510,13 @@ impl Resolver<'_> {
         &self,
         p: &[String],
         args: &[&syn::Type],
-        written: &str,
+        written: &Written<'_>,
         module: &[String],
-        file: &Arc<PathBuf>,
-        loc: Location,
+        at: &At<'_>,
         diags: &mut Diagnostics,
         depth: usize,
     ) -> TypeRef {
+        let file = at.file;
         if let Some(k) = Known::from_path(p) {
             return TypeRef::Known(k);
         }
@@ -425,7 +526,7 @@ impl Resolver<'_> {
             if let Some(meant) = crate::builtin::suggest(p) {
                 return err_help(
                     diags,
-                    loc,
+                    at.loc(),
                     format!("cannot find type `{written}` in k8s-openapi"),
                     &format!("did you mean `{meant}`?"),
                 );
@@ -439,7 +540,7 @@ impl Resolver<'_> {
                 "kgen reads only the files under --paths; add the type's source there, or use serde_json::Value \
                  with +kubebuilder:pruning:PreserveUnknownFields"
             };
-            return err_help(diags, loc, format!("cannot find type `{written}`"), hint);
+            return err_help(diags, at.loc(), format!("cannot find type `{written}`"), hint);
         }
         let arg = |i: usize, diags: &mut Diagnostics| -> TypeRef {
             match args.get(i) {
@@ -450,7 +551,7 @@ impl Resolver<'_> {
         let need = |n: usize, diags: &mut Diagnostics| -> bool {
             if args.len() != n {
                 diags.push(Diagnostic::error(
-                    loc.clone(),
+                    at.loc(),
                     format!("`{written}` needs {n} type argument(s)"),
                 ));
                 false
@@ -475,7 +576,7 @@ impl Resolver<'_> {
             },
             "i128" | "u128" => err_help(
                 diags,
-                loc,
+                at.loc(),
                 format!("`{written}` does not fit a Kubernetes integer (int64 at most)"),
                 "use i64 or u64, or a String holding the number",
             ),
@@ -504,7 +605,7 @@ impl Resolver<'_> {
                     let key_text = args[0];
                     return err(
                         diags,
-                        loc,
+                        at.loc(),
                         format!(
                             "map keys must be strings in JSON; `{}` is not",
                             quote::quote!(#key_text).to_string().replace(' ', "")
@@ -514,10 +615,10 @@ impl Resolver<'_> {
                 TypeRef::Map(Box::new(value))
             }
             "Option" | "Vec" | "VecDeque" | "LinkedList" => TypeRef::Error,
-            "char" => err(diags, loc, "`char` has no JSON schema; use String".into()),
+            "char" => err(diags, at.loc(), "`char` has no JSON schema; use String".into()),
             _ => err_help(
                 diags,
-                loc,
+                at.loc(),
                 format!("cannot find type `{written}`"),
                 "define it under --paths, import it with `use`, or use a type kgen knows",
             ),
@@ -559,4 +660,109 @@ fn narrow_range(ty: &str) -> Option<(i64, i64)> {
 fn err_help(diags: &mut Diagnostics, loc: Location, message: String, help: &str) -> TypeRef {
     diags.push(Diagnostic::error(loc, message).with_help(help));
     TypeRef::Error
+}
+
+/// `ty` as written, without spaces (`Option<Vec<metav1::Condition>>`): what
+/// `quote!(#ty).to_string().replace(' ', "")` gives, without building tokens for the common case
+/// of a path.
+pub fn type_text(ty: &syn::Type) -> String {
+    let mut out = String::new();
+    if !type_text_fast(ty, &mut out) {
+        out = quote::quote!(#ty).to_string().replace(' ', "");
+    }
+    out
+}
+
+/// `path` as written, without spaces (as [`type_text`]).
+fn path_text(path: &syn::Path) -> String {
+    let mut out = String::new();
+    if !path_text_fast(path, &mut out) {
+        out = quote::quote!(#path).to_string().replace(' ', "");
+    }
+    out
+}
+
+/// [`type_text`] of a path whose generic arguments are types or lifetimes; false for anything else.
+fn type_text_fast(ty: &syn::Type, out: &mut String) -> bool {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => path_text_fast(&p.path, out),
+        _ => false,
+    }
+}
+
+fn path_text_fast(path: &syn::Path, out: &mut String) -> bool {
+    use std::fmt::Write;
+    if path.leading_colon.is_some() {
+        out.push_str("::");
+    }
+    for (i, seg) in path.segments.iter().enumerate() {
+        if i > 0 {
+            out.push_str("::");
+        }
+        let _ = write!(out, "{}", seg.ident);
+        match &seg.arguments {
+            syn::PathArguments::None => {}
+            syn::PathArguments::AngleBracketed(a) => {
+                if a.colon2_token.is_some() {
+                    out.push_str("::");
+                }
+                out.push('<');
+                for pair in a.args.pairs() {
+                    match pair.value() {
+                        syn::GenericArgument::Type(t) => {
+                            if !type_text_fast(t, out) {
+                                return false;
+                            }
+                        }
+                        syn::GenericArgument::Lifetime(l) => {
+                            let _ = write!(out, "'{}", l.ident);
+                        }
+                        _ => return false,
+                    }
+                    if pair.punct().is_some() {
+                        out.push(',');
+                    }
+                }
+                out.push('>');
+            }
+            syn::PathArguments::Parenthesized(_) => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_text_is_quotes_spelling() {
+        for src in [
+            "String",
+            "Option<Vec<BTreeMap<String, metav1::Condition>>>",
+            "::std::collections::BTreeMap<String, r#type::Foo,>",
+            "Vec::<u8>",
+            "Cow<'static, str>",
+            "crate::api::v1::Spec",
+            "&'a mut [u8; 4]",
+            "(i32, String)",
+            "Box<dyn Fn(i32) -> i32>",
+            "Iterator<Item = u8>",
+            "<T as Trait>::Assoc",
+            "Foo<{ 1 + 2 }>",
+            "fn(u8) -> u8",
+        ] {
+            let ty: syn::Type = syn::parse_str(src).unwrap();
+            let quoted = quote::quote!(#ty).to_string().replace(' ', "");
+            assert_eq!(type_text(&ty), quoted, "{src}");
+            if let syn::Type::Path(p) = &ty {
+                let path = &p.path;
+                assert_eq!(
+                    path_text(path),
+                    quote::quote!(#path).to_string().replace(' ', ""),
+                    "{src}"
+                );
+            }
+        }
+    }
 }

@@ -152,7 +152,17 @@ fn serde_attrs(attrs: &[syn::Attribute]) -> impl Iterator<Item = &syn::Attribute
 }
 
 fn lit_str(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<String> {
-    let expr: Expr = meta.value()?.parse()?;
+    use syn::parse::discouraged::Speculative;
+    let input = meta.value()?;
+    // The common case, a string literal and nothing more, without parsing an expression.
+    let fork = input.fork();
+    if let Ok(s) = fork.parse::<syn::LitStr>()
+        && (fork.is_empty() || fork.peek(syn::Token![,]))
+    {
+        input.advance_to(&fork);
+        return Ok(s.value());
+    }
+    let expr: Expr = input.parse()?;
     match expr {
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.value()),
         other => Err(syn::Error::new(other.span(), "expected a string literal")),

@@ -6,6 +6,7 @@ use super::SourceFile;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One `mod x;` (a module whose body is in another file).
 struct Decl {
@@ -54,6 +55,58 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
         })
 }
 
+/// The `mod x;` declarations of one parsed file ([`file_decls`]): span-free, so they may be
+/// computed on the thread that parsed the file and checked on another.
+pub struct FileDecls {
+    path: Arc<PathBuf>,
+    decls: Vec<Decl>,
+}
+
+/// The `--paths` given, and which files are crate roots among them (a file or directory is the
+/// root of its own tree).
+pub struct Roots<'a> {
+    roots: &'a [PathBuf],
+    dir_roots: Vec<&'a PathBuf>,
+    crate_roots: Vec<&'a PathBuf>,
+}
+
+impl<'a> Roots<'a> {
+    /// The roots of `roots` (the `--paths`).
+    pub fn new(roots: &'a [PathBuf]) -> Self {
+        let dir_roots: Vec<&PathBuf> = roots.iter().filter(|r| r.is_dir()).collect();
+        let crate_roots = dir_roots
+            .iter()
+            .copied()
+            .filter(|r| r.join("lib.rs").is_file() || r.join("main.rs").is_file())
+            .collect();
+        Roots {
+            roots,
+            dir_roots,
+            crate_roots,
+        }
+    }
+
+    fn is_root(&self, p: &Path) -> bool {
+        self.roots.iter().any(|r| r == p)
+            || (is_module_file(p) && p.parent().is_some_and(|d| self.dir_roots.iter().any(|r| r.as_path() == d)))
+            // Cargo's binaries: `src/bin/x.rs` and `src/bin/x/main.rs` are crate roots of their own.
+            || self.crate_roots.iter().any(|r| {
+                let bin = r.join("bin");
+                p.parent() == Some(bin.as_path())
+                    || (p.file_name().is_some_and(|n| n == "main.rs")
+                        && p.parent().and_then(Path::parent) == Some(bin.as_path()))
+            })
+    }
+}
+
+/// The `mod` declarations of `f`, for [`check`].
+pub fn file_decls(f: &SourceFile, roots: &Roots<'_>) -> FileDecls {
+    FileDecls {
+        path: f.path.clone(),
+        decls: decls(f, roots.is_root(&f.path)),
+    }
+}
+
 /// Every `mod x;` of `f`, inline modules included, with the files it may be in.
 fn decls(f: &SourceFile, is_root: bool) -> Vec<Decl> {
     let mut out = Vec::new();
@@ -98,29 +151,15 @@ fn decls(f: &SourceFile, is_root: bool) -> Vec<Decl> {
     out
 }
 
-/// Warns about files no `mod` declares and `mod` declarations without a file. `roots` are the
-/// `--paths` given (a file or directory is the root of its own tree).
-pub fn check(files: &[SourceFile], roots: &[PathBuf], diags: &mut Diagnostics) {
+/// Warns about files no `mod` declares and `mod` declarations without a file: `files` are the
+/// declarations of every file parsed, in any order.
+pub fn check(files: &[FileDecls], roots: &Roots<'_>, diags: &mut Diagnostics) {
     let parsed: HashSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
-    let dir_roots: Vec<&PathBuf> = roots.iter().filter(|r| r.is_dir()).collect();
-    let crate_roots: Vec<&&PathBuf> = dir_roots
-        .iter()
-        .filter(|r| r.join("lib.rs").is_file() || r.join("main.rs").is_file())
-        .collect();
-    let is_root = |p: &Path| {
-        roots.iter().any(|r| r == p)
-            || (is_module_file(p) && p.parent().is_some_and(|d| dir_roots.iter().any(|r| r.as_path() == d)))
-            // Cargo's binaries: `src/bin/x.rs` and `src/bin/x/main.rs` are crate roots of their own.
-            || crate_roots.iter().any(|r| {
-                let bin = r.join("bin");
-                p.parent() == Some(bin.as_path())
-                    || (p.file_name().is_some_and(|n| n == "main.rs")
-                        && p.parent().and_then(Path::parent) == Some(bin.as_path()))
-            })
-    };
+    let dir_roots = &roots.dir_roots;
+    let is_root = |p: &Path| roots.is_root(p);
     let mut declared: HashSet<PathBuf> = HashSet::new();
     for f in files {
-        for d in decls(f, is_root(&f.path)) {
+        for d in &f.decls {
             let mut existing: Vec<&PathBuf> = d.candidates.iter().filter(|c| c.is_file()).collect();
             if existing.is_empty() {
                 existing = d.if_root.iter().filter(|c| c.is_file()).collect();
@@ -140,7 +179,7 @@ pub fn check(files: &[SourceFile], roots: &[PathBuf], diags: &mut Diagnostics) {
                     )
                 };
                 diags.push(
-                    Diagnostic::warning(d.location, message)
+                    Diagnostic::warning(d.location.clone(), message)
                         .with_help("rustc would not compile this crate; create the file or remove the declaration"),
                 );
             }
