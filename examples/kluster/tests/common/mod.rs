@@ -74,6 +74,7 @@ impl Env {
         Self::with_standin(StandinConfig {
             provision_delay,
             delete_delay: Duration::from_millis(100),
+            upgrade_delay: Duration::from_millis(300),
             rate_limit: None,
             token: Some(TOKEN.to_string()),
         })
