@@ -944,3 +944,47 @@ async fn lease_transitions_count_every_holder_change() {
     assert!(a.try_acquire_or_renew().await.unwrap());
     assert_eq!(transitions(), 2, "a took over from b");
 }
+
+/// Issue 12 §2, end to end: the `kluster` binary exits non-zero with a clear error when its Lease
+/// namespace is unusable, instead of retrying for ever while /healthz says ok.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_exits_at_once_when_its_lease_namespace_is_unusable() {
+    let api: kgen_fake::FakeApiServer = kluster::generated::fake_api_server();
+    let (addr, _server) = api.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let kubeconfig = std::env::temp_dir().join(format!("kluster-test-{}.yaml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\nusers:\n- name: test\n  user: {{}}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: test\ncurrent-context: fake\n"
+        ),
+    )
+    .unwrap();
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_kluster"))
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args([
+            "--leader-elect",
+            "--lease-namespace",
+            "nowhere",
+            "--health-port",
+            "0",
+            "--digitalocean-url",
+            "http://127.0.0.1:9",
+        ])
+        .env_remove("KUBECONFIG")
+        .env_remove("POD_NAMESPACE")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("the operator exits by itself")
+        .unwrap();
+    let _ = std::fs::remove_file(&kubeconfig);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot use the leader-election Lease nowhere/kluster-leader")
+            && stderr.contains("namespaces \"nowhere\" not found"),
+        "{stderr}"
+    );
+}

@@ -71,9 +71,9 @@ pub async fn worker(ctx: Arc<Context>, queue: KlusterQueue) {
                 Metrics::inc(&ctx.metrics.reconcile_errors);
                 let retries = queue.num_requeues(&key);
                 if retries < 3 {
-                    debug!(namespace, name = %key.name, retries, %error, "reconcile failed; retrying with backoff");
+                    debug!(namespace = %namespace, name = %key.name, retries, %error, "reconcile failed; retrying with backoff");
                 } else {
-                    warn!(namespace, name = %key.name, retries, %error, "reconcile failed; retrying with backoff");
+                    warn!(namespace = %namespace, name = %key.name, retries, %error, "reconcile failed; retrying with backoff");
                 }
                 queue.add_rate_limited(key.clone());
             }

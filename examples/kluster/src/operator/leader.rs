@@ -112,7 +112,7 @@ impl LeaderElector {
             };
             return match self.api.create(&post_params(), &lease).await {
                 Ok(_) => {
-                    info!(identity = %self.config.identity, lease = %self.config.name, "acquired the new lease");
+                    info!(identity = %self.config.identity, lease = %self.lease(), "acquired the new lease");
                     Ok(true)
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),

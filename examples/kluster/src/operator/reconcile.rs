@@ -104,7 +104,7 @@ pub async fn reconcile(ctx: &Context, key: &ObjectRef<Kluster>) -> Result<Outcom
     Metrics::inc(&ctx.metrics.reconciles);
     let namespace = key.namespace.clone().unwrap_or_default();
     let Some(cached) = ctx.lister.klusters(&namespace).get(&key.name) else {
-        debug!(namespace, name = %key.name, "gone from the cache");
+        debug!(namespace = %namespace, name = %key.name, "gone from the cache");
         return Ok(Outcome::Done);
     };
     let kluster = (*cached).clone();

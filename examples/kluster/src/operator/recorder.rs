@@ -103,7 +103,7 @@ impl Recorder {
     ) -> Result<Published, kube::Error> {
         let namespace = regarding.namespace.clone().unwrap_or_else(|| "default".into());
         if self.namespace_terminating(&namespace) {
-            debug!(namespace, name = ?regarding.name, reason, note, "namespace is being deleted; event skipped");
+            debug!(namespace = %namespace, name = ?regarding.name, reason, note, "namespace is being deleted; event skipped");
             return Ok(Published::Skipped);
         }
         let note = truncate(note, MAX_NOTE);
@@ -156,13 +156,12 @@ impl Recorder {
                     .insert(namespace.clone(), now)
                     .is_none();
                 if first {
-                    info!(
-                        namespace,
+                    info!(namespace = %namespace,
                         error = %kube_error_text(&e),
                         "namespace is being deleted; not recording events there for now"
                     );
                 } else {
-                    debug!(namespace, "namespace is still being deleted; events skipped");
+                    debug!(namespace = %namespace, "namespace is still being deleted; events skipped");
                 }
                 Ok(Published::Skipped)
             }

@@ -141,9 +141,8 @@ pub async fn protect(ctx: &Context, namespace: &str, name: &str) -> Result<Prote
         let patch = add_finalizer_patch(secret.metadata.finalizers.as_ref(), TOKEN_FINALIZER);
         match secrets.patch(name, &params(), &Patch::<()>::Json(patch)).await {
             Ok(_) => {
-                info!(
-                    namespace,
-                    secret = name,
+                info!(namespace = %namespace,
+                    secret = %name,
                     "protecting the token Secret while Klusters may need it for cleanup"
                 );
                 return Ok(Protection::Protected);
@@ -171,7 +170,7 @@ pub async fn release_if_unused(ctx: &Context, namespace: &str, name: &str) -> Re
         .by_index(TOKEN_INDEX, &index_key(namespace, name))
         .unwrap_or_default();
     if let Some(holder) = candidates.iter().find(|k| holds(k)) {
-        debug!(namespace, secret = name, kluster = %holder.name_any(), "token Secret still needed");
+        debug!(namespace = %namespace, secret = %name, kluster = %holder.name_any(), "token Secret still needed");
         return Ok(false);
     }
     // The cache may lag behind a Kluster that just recorded a create under the lock: ask the API.
@@ -181,16 +180,15 @@ pub async fn release_if_unused(ctx: &Context, namespace: &str, name: &str) -> Re
             && fresh.spec.token_secret_ref.name == name
             && holds(&fresh)
         {
-            debug!(namespace, secret = name, kluster = %fresh.name_any(), "token Secret still needed");
+            debug!(namespace = %namespace, secret = %name, kluster = %fresh.name_any(), "token Secret still needed");
             return Ok(false);
         }
     }
     let patch = remove_finalizer_patch(&finalizers, TOKEN_FINALIZER);
     match secrets.patch(name, &params(), &Patch::<()>::Json(patch)).await {
         Ok(_) => {
-            info!(
-                namespace,
-                secret = name,
+            info!(namespace = %namespace,
+                secret = %name,
                 "no Kluster needs the token Secret for cleanup any more; released it"
             );
             Ok(true)
@@ -209,9 +207,9 @@ pub async fn worker(ctx: Arc<Context>, queue: SecretQueue) {
             Err(e) => {
                 let retries = queue.num_requeues(&key);
                 if retries < 3 {
-                    debug!(namespace, secret = %name, retries, error = %kube_error_text(&e), "token Secret check failed; retrying");
+                    debug!(namespace = %namespace, secret = %name, retries, error = %kube_error_text(&e), "token Secret check failed; retrying");
                 } else {
-                    warn!(namespace, secret = %name, retries, error = %kube_error_text(&e), "token Secret check failed; retrying");
+                    warn!(namespace = %namespace, secret = %name, retries, error = %kube_error_text(&e), "token Secret check failed; retrying");
                 }
                 queue.add_rate_limited(key.clone());
             }
