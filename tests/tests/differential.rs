@@ -480,6 +480,7 @@ fn allowed_differences() -> Vec<Allowed> {
         "openAPIV3Schema.status.kubeconfigSecret",
         "openAPIV3Schema.status.observedGeneration",
         "openAPIV3Schema.status.progress",
+        "openAPIV3Schema.status.version",
     ] {
         list.push(Allowed {
             path,
@@ -866,7 +867,7 @@ fn structural_rules_hold_for_kgen_and_for_kube_5() {
         crd_pointer(schema_of(&kgen), pointer),
         crd_pointer(schema_of(&kube), pointer),
     );
-    let values = json!(["Pending", "Creating", "Running", "Deleting", "Failed"]);
+    let values = json!(["Pending", "Creating", "Running", "Upgrading", "Deleting", "Failed"]);
     assert_eq!(p_kgen["type"], "string");
     assert_eq!(p_kgen["enum"], values);
     assert!(p_kgen.get("nullable").is_none());
