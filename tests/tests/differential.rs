@@ -54,7 +54,9 @@ pub struct KlusterSpec {
     /// DigitalOcean region slug, such as `nyc1` or `fra1`. Cannot be changed.
     #[schemars(length(min = 1), regex(pattern = r"^[a-z]{3}[0-9]$"))]
     pub region: String,
-    /// Kubernetes version slug, such as `1.33.1-do.0`, or `latest`.
+    /// Kubernetes version: a slug such as `1.33.1-do.0`, a minor version such as `1.33` (its newest
+    /// patch), or `latest` (the newest version when the cluster is created; never an upgrade). A
+    /// newer version upgrades the cluster; an older one is refused.
     #[schemars(length(min = 1))]
     pub version: String,
     /// Node pools of the cluster; at least one.
@@ -104,6 +106,8 @@ pub enum Progress {
     Creating,
     /// The cluster is running.
     Running,
+    /// The cluster is being upgraded to a newer Kubernetes version.
+    Upgrading,
     /// The cluster is being deleted.
     Deleting,
     /// Something went wrong; see the conditions.
@@ -123,7 +127,11 @@ pub struct KlusterStatus {
     /// Name of the Secret holding the cluster's kubeconfig.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubeconfig_secret: Option<String>,
-    /// Latest observations of the Kluster's state (Ready).
+    /// The Kubernetes version slug the cluster runs, as DigitalOcean reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Latest observations of the Kluster's state: Ready (the cluster runs and its kubeconfig is
+    /// stored) and Synced (DigitalOcean matches the spec: node pools and version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// The .metadata.generation the status was written for.
@@ -472,6 +480,7 @@ fn allowed_differences() -> Vec<Allowed> {
         "openAPIV3Schema.status.kubeconfigSecret",
         "openAPIV3Schema.status.observedGeneration",
         "openAPIV3Schema.status.progress",
+        "openAPIV3Schema.status.version",
     ] {
         list.push(Allowed {
             path,
@@ -858,7 +867,7 @@ fn structural_rules_hold_for_kgen_and_for_kube_5() {
         crd_pointer(schema_of(&kgen), pointer),
         crd_pointer(schema_of(&kube), pointer),
     );
-    let values = json!(["Pending", "Creating", "Running", "Deleting", "Failed"]);
+    let values = json!(["Pending", "Creating", "Running", "Upgrading", "Deleting", "Failed"]);
     assert_eq!(p_kgen["type"], "string");
     assert_eq!(p_kgen["enum"], values);
     assert!(p_kgen.get("nullable").is_none());

@@ -89,6 +89,7 @@ async fn run(s: &Scenario) {
     let standin = DoStandin::new(StandinConfig {
         provision_delay: s.provision_delay,
         delete_delay: Duration::from_millis(500),
+        upgrade_delay: Duration::from_secs(2),
         rate_limit: s.standin_limits.clone(),
         token: Some(TOKEN.to_string()),
     });

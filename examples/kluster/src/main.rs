@@ -148,7 +148,8 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => kube::Config::infer().await?,
     };
-    let client = kube::Client::try_from(config)?;
+    // Identified as the operator (User-Agent kluster-operator/<version>).
+    let client = kluster::operator::client(config)?;
     if args.install_crds {
         kluster::install_crd(&client).await?;
         info!("applied the Kluster CRD");

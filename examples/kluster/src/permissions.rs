@@ -7,8 +7,8 @@
 //! cargo run --bin kgen -- rbac --paths examples/kluster/src --out examples/kluster/config/rbac
 //! ```
 //!
-//! Klusters: watched by the informer (list/watch), read fresh before a create is retried (get);
-//! JSON patches add and remove the finalizer (patch).
+//! Klusters: watched by the informer (list/watch), read fresh before a create is retried and before
+//! a token Secret is released (get); JSON patches add and remove the finalizer (patch).
 //! +kubebuilder:rbac:groups=kgen.dev,resources=klusters,verbs=get;list;watch;patch
 //!
 //! Kluster status: progress, cluster ID and conditions are merge-patched through the status subresource.
@@ -19,9 +19,12 @@
 //! +kubebuilder:rbac:groups=kgen.dev,resources=klusters/finalizers,verbs=update
 //!
 //! Secrets: get reads the DigitalOcean token and checks the kubeconfig Secret; create/patch write the
-//! kubeconfig Secret by server-side apply (an apply that creates needs create). The garbage collector,
-//! not the operator, deletes it with its Kluster.
-//! +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;create;patch
+//! kubeconfig Secret by server-side apply (an apply that creates needs create), and patch adds and
+//! removes the `kgen.dev/token-in-use` finalizer on token Secrets (JSON patches); list/watch feed the
+//! metadata-only Secret informer that notices a token Secret created or fixed later and a deleted
+//! kubeconfig Secret. The garbage collector, not the operator, deletes the kubeconfig Secret with its
+//! Kluster.
+//! +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;patch
 //!
 //! Events: the reconciler records what it did on each Kluster (patch updates a repeated event's series).
 //! +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

@@ -170,6 +170,7 @@ fn no_limits() -> StandinConfig {
     StandinConfig {
         provision_delay: Duration::from_millis(300),
         delete_delay: Duration::from_millis(300),
+        upgrade_delay: Duration::from_millis(300),
         rate_limit: None,
         token: Some(TOKEN.into()),
     }
@@ -347,6 +348,25 @@ async fn every_operation_conforms_to_the_contract() {
     let dangerous = format!("{}/destroy_with_associated_resources/dangerous", cluster_path(&full_id));
     c.expect(Method::DELETE, &dangerous, None, 204).await;
 
+    // Upgrades: the versions offered, an accepted upgrade, then none offered while it runs.
+    let upgrades = format!("{}/upgrades", cluster_path(&basic_id));
+    let offered = c.expect(Method::GET, &upgrades, None, 200).await.json();
+    let first = offered["available_upgrade_versions"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = c
+        .expect(
+            Method::POST,
+            &format!("{}/upgrade", cluster_path(&basic_id)),
+            Some(json!({ "version": first })),
+            202,
+        )
+        .await;
+    assert!(a.text.is_empty());
+    let none = c.expect(Method::GET, &upgrades, None, 200).await.json();
+    assert!(none["available_upgrade_versions"].is_null(), "{none}");
+
     // Delete: 204, deleting, then 404.
     c.expect(Method::DELETE, &cluster_path(&basic_id), None, 204).await;
     let deleting = c.expect(Method::GET, &cluster_path(&basic_id), None, 200).await.json();
@@ -388,6 +408,14 @@ async fn error_and_rate_limited_answers_conform_to_the_contract() {
     c.expect(Method::DELETE, &pool, None, 404).await;
     c.expect(Method::DELETE, &format!("{pool}/nodes/{UNKNOWN_ID}"), None, 404)
         .await;
+    c.expect(Method::GET, &format!("{unknown}/upgrades"), None, 404).await;
+    c.expect(
+        Method::POST,
+        &format!("{unknown}/upgrade"),
+        Some(json!({"version": "1.34.1-do.0"})),
+        404,
+    )
+    .await;
 
     // 422 from the stand-in for what the schema allows but the API refuses.
     let mut empty_pools = basic_cluster("bad");
@@ -415,6 +443,13 @@ async fn error_and_rate_limited_answers_conform_to_the_contract() {
     let only_pool = c.standin.cluster(&id).unwrap().node_pools[0].id.clone();
     c.expect(Method::DELETE, &format!("{pools}/{only_pool}"), None, 422)
         .await;
+    c.expect(
+        Method::POST,
+        &format!("{}/upgrade", cluster_path(&id)),
+        Some(json!({"version": "1.31.13-do.0"})),
+        422,
+    )
+    .await;
     c.expect(
         Method::GET,
         "/v2/kubernetes/clusters?page=99999999999999999999",

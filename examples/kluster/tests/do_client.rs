@@ -1019,3 +1019,57 @@ async fn a_429_with_retry_after_holds_every_request_of_the_token() {
         "{waited:?}"
     );
 }
+
+#[tokio::test]
+async fn upgrades_are_listed_and_requested() {
+    let server = Server::start(|r, i| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", _) if i == 0 => Reply::json(
+            200,
+            json!({"available_upgrade_versions": [
+                {"slug": "1.34.1-do.0", "kubernetes_version": "1.34.1", "supported_features": ["cluster-autoscaler"]},
+                {"slug": "1.33.5-do.0", "kubernetes_version": "1.33.5"},
+            ]}),
+        ),
+        ("GET", _) => Reply::json(200, json!({"available_upgrade_versions": null})),
+        ("POST", _) if i == 2 => Reply::empty(202),
+        _ => Reply::error(
+            422,
+            "unprocessable_entity",
+            "version 1.30.0-do.0 is not an available upgrade",
+        ),
+    })
+    .await;
+    let client = server.client();
+    let offered = client.get_available_upgrades(CLUSTER_ID).await.unwrap();
+    assert_eq!(
+        offered.iter().map(|v| v.slug.as_str()).collect::<Vec<_>>(),
+        ["1.34.1-do.0", "1.33.5-do.0"]
+    );
+    assert_eq!(offered[0].kubernetes_version, "1.34.1");
+    assert!(offered[1].supported_features.is_empty());
+    assert!(
+        client.get_available_upgrades(CLUSTER_ID).await.unwrap().is_empty(),
+        "null is none"
+    );
+    client.upgrade_cluster(CLUSTER_ID, "1.34.1-do.0").await.unwrap();
+    let err = client.upgrade_cluster(CLUSTER_ID, "1.30.0-do.0").await.unwrap_err();
+    assert_eq!(err.status(), Some(422));
+    assert!(err.api_message().contains("not an available upgrade"), "{err}");
+    assert_eq!(err.attempts(), 1, "a refused POST is not retried");
+
+    let reqs = server.requests();
+    let upgrades = format!("/v2/kubernetes/clusters/{CLUSTER_ID}/upgrades");
+    let upgrade = format!("/v2/kubernetes/clusters/{CLUSTER_ID}/upgrade");
+    let seen: Vec<(&str, &str)> = reqs.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", upgrades.as_str()),
+            ("GET", upgrades.as_str()),
+            ("POST", upgrade.as_str()),
+            ("POST", upgrade.as_str()),
+        ]
+    );
+    assert_eq!(reqs[2].json(), json!({"version": "1.34.1-do.0"}));
+    assert_eq!(reqs[2].header("content-type"), Some("application/json"));
+}

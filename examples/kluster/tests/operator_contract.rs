@@ -8,11 +8,11 @@ mod prism;
 
 use std::time::Duration;
 
-use common::{Env, is_running};
+use common::{Env, is_running, kluster, patch_params, post};
 use kluster::digitalocean::{DoApi, RateLimits, RetryPolicy};
 use kluster::operator::status;
 use kluster::standin::{Fault, FaultKind};
-use kube::api::DeleteParams;
+use kube::api::{DeleteParams, Patch};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,7 +36,9 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
         .inject(Fault::on("get_kubeconfig", FaultKind::ServerError { status: 503 }));
 
     let operator = env.start_operator();
-    env.create_kluster("contract", 2).await;
+    let mut k = kluster("contract", 2);
+    k.spec.version = "1.33.5-do.0".into();
+    env.klusters().create(&post(), &k).await.unwrap();
     let wait = Duration::from_secs(60);
     let logs = || proxy.logs();
     let running = env.wait_for("contract", wait, is_running).await;
@@ -58,6 +60,17 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
     )
     .await;
 
+    // An upgrade to the next minor version.
+    let patch = json!({"spec": {"version": "1.34"}});
+    env.klusters()
+        .patch("contract", &patch_params(), &Patch::Merge(&patch))
+        .await
+        .unwrap();
+    env.wait_for("contract", wait, |k| {
+        is_running(k) && status::current(k).version.as_deref() == Some("1.34.1-do.0")
+    })
+    .await;
+
     env.klusters()
         .delete("contract", &DeleteParams::default())
         .await
@@ -73,6 +86,8 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
         "add_node_pool",
         "update_node_pool",
         "delete_node_pool",
+        "get_available_upgrades",
+        "upgrade_cluster",
         "delete_cluster",
     ] {
         assert!(env.standin.count(operation) > 0, "{operation} was not exercised");

@@ -76,6 +76,7 @@ impl Harness {
         Harness::new(StandinConfig {
             provision_delay: Duration::from_secs(600),
             delete_delay: Duration::ZERO,
+            upgrade_delay: Duration::from_secs(600),
             rate_limit: None,
             token: Some(TOKEN.into()),
         })
@@ -240,6 +241,7 @@ async fn paused_time_drives_provisioning_deletion_and_rate_windows() {
     let standin = DoStandin::new(StandinConfig {
         provision_delay: Duration::from_secs(300),
         delete_delay: Duration::from_secs(30),
+        upgrade_delay: Duration::from_secs(60),
         rate_limit: Some(RateLimitConfig {
             per_minute: 2,
             per_hour: 1000,
@@ -608,6 +610,7 @@ async fn delete_answers_204_then_deleting_then_404() {
     let h = Harness::new(StandinConfig {
         provision_delay: Duration::ZERO,
         delete_delay: Duration::from_millis(500),
+        upgrade_delay: Duration::ZERO,
         rate_limit: None,
         token: None,
     })
@@ -997,4 +1000,97 @@ async fn shutdown_stops_serving_and_state_is_shared() {
     let fresh = http_client();
     assert!(fresh.get(format!("{url}/v2/kubernetes/options")).send().await.is_err());
     assert_eq!(h.standin.request_count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn upgrades_offer_newer_versions_and_run_through_upgrading() {
+    let standin = DoStandin::new(StandinConfig {
+        provision_delay: Duration::from_secs(10),
+        delete_delay: Duration::ZERO,
+        upgrade_delay: Duration::from_secs(60),
+        rate_limit: None,
+        token: None,
+    });
+    let server = standin.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let addr = server.local_addr();
+    let (status, _, body) = raw(addr, "t", "POST", "/v2/kubernetes/clusters", Some(cluster_body("up"))).await;
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let id = created["kubernetes_cluster"]["id"].as_str().unwrap().to_owned();
+    let upgrades = format!("{}/upgrades", cluster_path(&id));
+    let upgrade = format!("{}/upgrade", cluster_path(&id));
+    let offered = |body: &str| -> Value {
+        let v: Value = serde_json::from_str(body).unwrap();
+        v["available_upgrade_versions"].clone()
+    };
+
+    // 1.33.1: the newer 1.33 patch and the next minor version, newest first; nothing older.
+    let (status, _, body) = raw(addr, "t", "GET", &upgrades, None).await;
+    assert_eq!(status, 200, "{body}");
+    let versions = offered(&body);
+    let slugs: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["1.34.1-do.0", "1.33.5-do.0"]);
+    assert_eq!(versions[0]["kubernetes_version"], "1.34.1");
+
+    // Not while provisioning; not to a version that is not offered; a version is required.
+    let to = |v: &str| Some(json!({ "version": v }));
+    let (status, _, body) = raw(addr, "t", "POST", &upgrade, to("1.34.1-do.0")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("provisioning"), "{body}");
+    tokio::time::advance(Duration::from_secs(11)).await;
+    let (status, _, body) = raw(addr, "t", "POST", &upgrade, to("1.32.9-do.0")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("not an available upgrade") && body.contains("1.34.1-do.0"),
+        "{body}"
+    );
+    let (status, _, body) = raw(addr, "t", "POST", &upgrade, Some(json!({}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("version is required"), "{body}");
+
+    // Accepted: 202 without a body, then upgrading at the old version, nothing more offered.
+    let (status, _, body) = raw(addr, "t", "POST", &upgrade, to("1.34.1-do.0")).await;
+    assert_eq!((status, body.as_str()), (202, ""));
+    let (_, _, body) = raw(addr, "t", "GET", &cluster_path(&id), None).await;
+    let c: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(c["kubernetes_cluster"]["status"]["state"], "upgrading");
+    assert_eq!(c["kubernetes_cluster"]["version"], "1.33.1-do.0");
+    assert_eq!(standin.clusters()[0].state, "upgrading");
+    let (_, _, body) = raw(addr, "t", "GET", &upgrades, None).await;
+    assert!(offered(&body).is_null(), "{body}");
+    let (status, _, body) = raw(addr, "t", "POST", &upgrade, to("1.33.5-do.0")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("already being upgraded"), "{body}");
+
+    // Done: running at the new version, which is the newest, so no upgrade is offered.
+    tokio::time::advance(Duration::from_secs(61)).await;
+    let (_, _, body) = raw(addr, "t", "GET", &cluster_path(&id), None).await;
+    let c: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(c["kubernetes_cluster"]["status"]["state"], "running");
+    assert_eq!(c["kubernetes_cluster"]["version"], "1.34.1-do.0");
+    assert_eq!(standin.clusters()[0].version, "1.34.1-do.0");
+    let (_, _, body) = raw(addr, "t", "GET", &upgrades, None).await;
+    assert!(offered(&body).is_null(), "{body}");
+
+    // Unknown clusters and wrong methods.
+    let unknown = cluster_path("bd5f5959-5e1e-4205-a714-a914373942af");
+    let (status, _, _) = raw(addr, "t", "GET", &format!("{unknown}/upgrades"), None).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = raw(addr, "t", "POST", &format!("{unknown}/upgrade"), to("1.34.1-do.0")).await;
+    assert_eq!(status, 404);
+    let (status, head, _) = raw(addr, "t", "GET", &upgrade, None).await;
+    assert_eq!(status, 405);
+    assert_eq!(
+        head_value(&head, "allow").as_deref(),
+        Some("post"),
+        "the head is lower-cased"
+    );
+    assert_eq!(standin.count("get_available_upgrades"), 4);
+    assert_eq!(standin.count("upgrade_cluster"), 6, "the 405 is recorded as unknown");
+    server.shutdown().await;
 }

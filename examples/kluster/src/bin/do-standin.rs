@@ -1,7 +1,7 @@
 //! `do-standin`: serves the stateful DigitalOcean Kubernetes API stand-in until Ctrl-C.
 //!
 //! ```text
-//! do-standin --listen 127.0.0.1:8090 --provision-delay 5s --delete-delay 2s --token dop_v1_test
+//! do-standin --listen 127.0.0.1:8090 --provision-delay 5s --delete-delay 2s --upgrade-delay 5s --token dop_v1_test
 //! ```
 
 use clap::Parser;
@@ -23,6 +23,9 @@ struct Args {
     /// How long a deleted cluster stays `deleting` before it is gone.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     delete_delay: Duration,
+    /// How long an upgraded cluster stays `upgrading` before it runs the new version.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    upgrade_delay: Duration,
     /// Turn off the per-token rate limits.
     #[arg(long)]
     no_rate_limit: bool,
@@ -49,6 +52,7 @@ async fn main() -> std::io::Result<()> {
     let config = StandinConfig {
         provision_delay: args.provision_delay,
         delete_delay: args.delete_delay,
+        upgrade_delay: args.upgrade_delay,
         rate_limit: (!args.no_rate_limit).then_some(RateLimitConfig {
             per_minute: args.rate_per_minute,
             per_hour: args.rate_per_hour,
@@ -58,6 +62,7 @@ async fn main() -> std::io::Result<()> {
     tracing::info!(
         provision_delay = ?config.provision_delay,
         delete_delay = ?config.delete_delay,
+        upgrade_delay = ?config.upgrade_delay,
         rate_limit = ?config.rate_limit,
         token_required = config.token.is_some(),
         "starting the DigitalOcean stand-in"

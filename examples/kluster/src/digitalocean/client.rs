@@ -20,7 +20,8 @@ use super::limiter::{Limiter, RateInfo, RateLimits};
 use super::retry::{RetryMode, RetryPolicy, retry_after};
 use super::token::Token;
 use super::types::{
-    Cluster, ClusterCreate, ClusterEnvelope, ClusterPage, NodePool, NodePoolCreate, NodePoolEnvelope, NodePoolUpdate,
+    Cluster, ClusterCreate, ClusterEnvelope, ClusterPage, ClusterUpgrade, KubernetesVersion, NodePool, NodePoolCreate,
+    NodePoolEnvelope, NodePoolUpdate, UpgradesEnvelope,
 };
 
 const USER_AGENT: &str = concat!("kluster/", env!("CARGO_PKG_VERSION"));
@@ -313,6 +314,42 @@ impl DoClient {
         String::from_utf8(body.body.to_vec()).map_err(|e| DoError::Decode {
             message: format!("get_kubeconfig: the kubeconfig is not UTF-8: {e}"),
         })
+    }
+
+    /// `GET /v2/kubernetes/clusters/{id}/upgrades`: the versions the cluster can be upgraded to
+    /// (empty when the API answers `null`: the cluster is up to date, or an upgrade is under way).
+    pub async fn get_available_upgrades(&self, id: &str) -> Result<Vec<KubernetesVersion>, DoError> {
+        let url = self.api.url(&["v2", "kubernetes", "clusters", id, "upgrades"]);
+        let body = self
+            .send(
+                "get_available_upgrades",
+                Method::GET,
+                url,
+                None,
+                RetryMode::Idempotent,
+                JSON,
+            )
+            .await?;
+        Ok(decode::<UpgradesEnvelope>("get_available_upgrades", &body.body)?.available_upgrade_versions)
+    }
+
+    /// `POST /v2/kubernetes/clusters/{id}/upgrade` with `{"version": …}` (`202`). Retried only on
+    /// `429`, like the other POSTs: the caller reads the cluster again before trying once more.
+    pub async fn upgrade_cluster(&self, id: &str, version: &str) -> Result<(), DoError> {
+        let url = self.api.url(&["v2", "kubernetes", "clusters", id, "upgrade"]);
+        let body = ClusterUpgrade {
+            version: version.to_owned(),
+        };
+        self.send(
+            "upgrade_cluster",
+            Method::POST,
+            url,
+            Some(to_json(&body)?),
+            RetryMode::RejectedOnly,
+            JSON,
+        )
+        .await?;
+        Ok(())
     }
 
     /// `POST /v2/kubernetes/clusters/{cluster_id}/node_pools`. Retried only on `429`, like create.

@@ -31,7 +31,10 @@ pub use error::DoError;
 pub use limiter::{RateInfo, RateLimits};
 pub use retry::RetryPolicy;
 pub use token::Token;
-pub use types::{Cluster, ClusterCreate, ClusterState, ClusterStatus, NodePool, NodePoolCreate, NodePoolUpdate};
+pub use types::{
+    Cluster, ClusterCreate, ClusterState, ClusterStatus, ClusterUpgrade, KubernetesVersion, NodePool, NodePoolCreate,
+    NodePoolUpdate,
+};
 
 /// The public DigitalOcean API endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";

@@ -222,6 +222,34 @@ impl<'de> Deserialize<'de> for ClusterState {
     }
 }
 
+/// A Kubernetes version DigitalOcean offers (`kubernetes_version`), e.g. as an available upgrade.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubernetesVersion {
+    /// Version slug such as `1.34.1-do.0`, what create and upgrade requests name.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub slug: String,
+    /// The upstream Kubernetes version, such as `1.34.1`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub kubernetes_version: String,
+    /// Features of this version (`cluster-autoscaler`, ...).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub supported_features: Vec<String>,
+}
+
+/// The body of `POST …/upgrade`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterUpgrade {
+    /// The version slug to upgrade to (one of the available upgrades).
+    pub version: String,
+}
+
+/// `{"available_upgrade_versions": […] | null}`
+#[derive(Deserialize)]
+pub(crate) struct UpgradesEnvelope {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub available_upgrade_versions: Vec<KubernetesVersion>,
+}
+
 /// `{"kubernetes_cluster": …}`
 #[derive(Deserialize)]
 pub(crate) struct ClusterEnvelope {

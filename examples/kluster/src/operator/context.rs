@@ -4,13 +4,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kube::runtime::events::{Recorder, Reporter};
-
+use super::recorder::Recorder;
+use super::tokens::{SecretQueue, TokenLocks};
 use crate::digitalocean::DoApi;
 use crate::generated::{Clientset, kgen_v1alpha1::KlusterLister};
 
-/// The field manager of the operator's server-side applies and the events' reporting controller.
+/// The operator's one name at the API server: the field manager of every write (finalizer patches,
+/// status writes, Secrets, events, the Lease), the events' reporting controller, and the first part
+/// of its User-Agent (from which the API server derives the manager of writes without one).
 pub const MANAGER: &str = "kluster-operator";
+
+/// The User-Agent of the operator's Kubernetes client: `kluster-operator/<version>`.
+pub const USER_AGENT: &str = concat!("kluster-operator/", env!("CARGO_PKG_VERSION"));
 
 /// The finalizer that keeps a Kluster until its cluster is deleted at DigitalOcean.
 pub const FINALIZER: &str = "kgen.dev/kluster-cleanup";
@@ -19,6 +24,22 @@ pub const FINALIZER: &str = "kgen.dev/kluster-cleanup";
 /// cluster created by a run that died before writing the status is found again, not made twice.
 pub fn owner_tag(uid: &str) -> String {
     format!("kluster-uid:{uid}")
+}
+
+/// A Kubernetes API error in one line: `403 Forbidden: <the API server's message>` for API errors
+/// (not kube's `Debug` dump of the whole `Status`), the error's text otherwise.
+pub fn kube_error_text(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => {
+            let reason = if s.reason.is_empty() {
+                "Error"
+            } else {
+                s.reason.as_str()
+            };
+            format!("{} {reason}: {}", s.code, s.message)
+        }
+        other => other.to_string(),
+    }
 }
 
 /// How often and how long the operator waits.
@@ -49,8 +70,10 @@ pub struct Metrics {
     pub reconciles: AtomicU64,
     /// Reconciles that failed.
     pub reconcile_errors: AtomicU64,
-    /// 1 while this replica leads.
+    /// 1 while this replica leads (0 without leader election).
     pub leader: AtomicU64,
+    /// Times this replica became the leader.
+    pub leader_acquisitions: AtomicU64,
 }
 
 impl Metrics {
@@ -64,7 +87,7 @@ impl Metrics {
 pub struct Context {
     /// The typed clientset kgen generated.
     pub clientset: Clientset,
-    /// The informer cache of Klusters.
+    /// The informer cache of Klusters (with the token Secret index, see [`super::tokens`]).
     pub lister: KlusterLister,
     /// DigitalOcean's API (one HTTP client and rate limiter per token).
     pub digitalocean: DoApi,
@@ -74,6 +97,10 @@ pub struct Context {
     pub timing: Timing,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// One lock per token Secret: protecting it and releasing it never interleave.
+    pub tokens: TokenLocks,
+    /// Token Secrets whose protection may no longer be needed.
+    pub secret_queue: SecretQueue,
 }
 
 impl Context {
@@ -85,12 +112,9 @@ impl Context {
         timing: Timing,
         instance: Option<String>,
         metrics: Arc<Metrics>,
+        secret_queue: SecretQueue,
     ) -> Self {
-        let reporter = Reporter {
-            controller: MANAGER.to_string(),
-            instance,
-        };
-        let recorder = Recorder::new(clientset.client().clone(), reporter);
+        let recorder = Recorder::new(clientset.client().clone(), instance);
         Context {
             clientset,
             lister,
@@ -98,6 +122,8 @@ impl Context {
             recorder,
             timing,
             metrics,
+            tokens: TokenLocks::default(),
+            secret_queue,
         }
     }
 }

@@ -10,6 +10,7 @@ use tracing::{debug, warn};
 
 use super::context::{Context, Metrics};
 use super::reconcile::{Outcome, reconcile};
+use super::tokens::{self, SecretQueue};
 use crate::api::v1alpha1::Kluster;
 use crate::generated::kgen_v1alpha1::KlusterInformer;
 
@@ -27,9 +28,19 @@ pub fn needs_reconcile(old: &Kluster, new: &Kluster) -> bool {
         || o.uid != n.uid
 }
 
-/// Puts the key of every added, changed (see [`needs_reconcile`]) and resynced Kluster on the queue.
-pub fn enqueue_from(informer: &KlusterInformer, queue: &KlusterQueue) {
+fn token_key(k: &Kluster) -> (String, String) {
+    (
+        k.metadata.namespace.clone().unwrap_or_default(),
+        k.spec.token_secret_ref.name.clone(),
+    )
+}
+
+/// Puts the key of every added, changed (see [`needs_reconcile`]) and resynced Kluster on the
+/// queue, and the token Secret of every Kluster that stops holding it (deleted, finalized, its
+/// cluster gone, or pointed at another Secret) on `secrets`, for a release check.
+pub fn enqueue_from(informer: &KlusterInformer, queue: &KlusterQueue, secrets: &SecretQueue) {
     let (on_add, on_update) = (queue.clone(), queue.clone());
+    let (released, deleted) = (secrets.clone(), secrets.clone());
     informer.informer().add_event_handler(
         Handlers::new()
             .on_add(move |k: &Arc<Kluster>| on_add.add(ObjectRef::from_obj(&**k)))
@@ -37,13 +48,19 @@ pub fn enqueue_from(informer: &KlusterInformer, queue: &KlusterQueue) {
                 if needs_reconcile(old, new) {
                     on_update.add(ObjectRef::from_obj(&**new))
                 }
-            }),
+                let moved = old.spec.token_secret_ref.name != new.spec.token_secret_ref.name;
+                if tokens::holds(old) && (moved || !tokens::holds(new)) {
+                    released.add(token_key(old));
+                }
+            })
+            .on_delete(move |k: &Arc<Kluster>| deleted.add(token_key(k))),
     );
 }
 
 /// Runs one worker until the queue shuts down.
 pub async fn worker(ctx: Arc<Context>, queue: KlusterQueue) {
     while let Some(key) = queue.get().await {
+        let namespace = key.namespace.clone().unwrap_or_default();
         match reconcile(&ctx, &key).await {
             Ok(Outcome::Done) => queue.forget(&key),
             Ok(Outcome::RequeueAfter(delay)) => {
@@ -54,9 +71,9 @@ pub async fn worker(ctx: Arc<Context>, queue: KlusterQueue) {
                 Metrics::inc(&ctx.metrics.reconcile_errors);
                 let retries = queue.num_requeues(&key);
                 if retries < 3 {
-                    debug!(kluster = %key, retries, %error, "reconcile failed; retrying with backoff");
+                    debug!(namespace = %namespace, name = %key.name, retries, %error, "reconcile failed; retrying with backoff");
                 } else {
-                    warn!(kluster = %key, retries, %error, "reconcile failed; retrying with backoff");
+                    warn!(namespace = %namespace, name = %key.name, retries, %error, "reconcile failed; retrying with backoff");
                 }
                 queue.add_rate_limited(key.clone());
             }

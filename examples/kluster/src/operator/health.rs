@@ -1,4 +1,9 @@
 //! `/healthz`, `/readyz` and `/metrics` (Prometheus text format) over plain HTTP.
+//!
+//! Readiness means "able to serve", as controller-runtime's managers report it: a standby replica
+//! waiting for the Lease is ready (so a rolling update of two replicas can make progress while
+//! the old leader holds the Lease). Whether this replica leads is the `kluster_leader` gauge and
+//! a log line, not a probe.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,7 +22,8 @@ use crate::digitalocean::DoApi;
 /// What the endpoints report.
 #[derive(Clone)]
 pub struct HealthState {
-    /// Set once the informer cache has synced.
+    /// Set once the operator has started (and, with leader election, checked that it may use
+    /// its Lease), whether it leads or stands by.
     pub ready: Arc<AtomicBool>,
     /// Reconcile and leadership counters.
     pub metrics: Arc<Metrics>,
@@ -30,10 +36,7 @@ impl HealthState {
         let (status, body) = match path {
             "/healthz" | "/livez" => (StatusCode::OK, "ok\n".to_string()),
             "/readyz" if self.ready.load(Ordering::Relaxed) => (StatusCode::OK, "ok\n".to_string()),
-            "/readyz" => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "informer cache not synced\n".to_string(),
-            ),
+            "/readyz" => (StatusCode::SERVICE_UNAVAILABLE, "starting\n".to_string()),
             "/metrics" => (StatusCode::OK, self.metrics_text()),
             _ => (StatusCode::NOT_FOUND, "not found\n".to_string()),
         };
@@ -63,6 +66,12 @@ impl HealthState {
                 "1 while this replica leads.",
                 "gauge",
                 m.leader.load(Ordering::Relaxed),
+            ),
+            (
+                "kluster_leader_acquisitions_total",
+                "Times this replica became the leader.",
+                "counter",
+                m.leader_acquisitions.load(Ordering::Relaxed),
             ),
             (
                 "kluster_digitalocean_requests_total",

@@ -4,7 +4,9 @@
 //! holds it or when its record has not changed for `lease_duration` *as observed by the candidate's
 //! own clock* (so clock skew between replicas does not matter); the leader renews it every
 //! `retry_period` and gives up leading when it could not renew within `renew_deadline`. Writes use
-//! the Lease's resourceVersion, so of two candidates racing for it exactly one wins.
+//! the Lease's resourceVersion, so of two candidates racing for it exactly one wins. Every change
+//! of holder (a takeover, or taking a released Lease) counts in `spec.leaseTransitions`, as
+//! client-go counts it.
 
 use std::time::Duration;
 
@@ -15,6 +17,8 @@ use kube::api::{Api, PostParams};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
+
+use super::context::{MANAGER, kube_error_text};
 
 /// Where the Lease is and how long leadership lasts.
 #[derive(Clone, Debug)]
@@ -76,6 +80,17 @@ impl LeaderElector {
         &self.config
     }
 
+    /// `namespace/name` of the Lease.
+    pub fn lease(&self) -> String {
+        format!("{}/{}", self.config.namespace, self.config.name)
+    }
+
+    /// The holder this candidate last saw on the Lease (none before the first look, or when
+    /// it was free).
+    pub async fn observed_holder(&self) -> Option<String> {
+        self.observed.lock().await.as_ref().and_then(|o| o.holder.clone())
+    }
+
     /// One attempt to acquire or renew the Lease; true if this candidate leads now.
     pub async fn try_acquire_or_renew(&self) -> Result<bool, kube::Error> {
         let now = MicroTime(Timestamp::now());
@@ -95,9 +110,9 @@ impl LeaderElector {
                     ..Default::default()
                 }),
             };
-            return match self.api.create(&PostParams::default(), &lease).await {
+            return match self.api.create(&post_params(), &lease).await {
                 Ok(_) => {
-                    info!(identity = %self.config.identity, lease = %self.config.name, "acquired the new lease");
+                    info!(identity = %self.config.identity, lease = %self.lease(), "acquired the new lease");
                     Ok(true)
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
@@ -116,18 +131,15 @@ impl LeaderElector {
         new_spec.renew_time = Some(now.clone());
         if !held_by_me {
             new_spec.acquire_time = Some(now);
-            new_spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + i32::from(holder.is_some()));
+            new_spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
         }
         let mut updated = lease.clone();
         updated.spec = Some(new_spec);
-        match self
-            .api
-            .replace(&self.config.name, &PostParams::default(), &updated)
-            .await
-        {
+        match self.api.replace(&self.config.name, &post_params(), &updated).await {
             Ok(_) => {
                 if !held_by_me {
-                    info!(identity = %self.config.identity, previous = ?holder, "took over the lease");
+                    info!(identity = %self.config.identity, lease = %self.lease(), previous = ?holder,
+                        transitions = new_spec_transitions(&updated), "took over the lease");
                 }
                 Ok(true)
             }
@@ -139,7 +151,7 @@ impl LeaderElector {
     /// Whether the other holder's record has stood still for a lease duration, as seen locally.
     async fn expired(&self, spec: &LeaseSpec) -> bool {
         let mut observed = self.observed.lock().await;
-        let holder = spec.holder_identity.clone();
+        let holder = spec.holder_identity.clone().filter(|h| !h.is_empty());
         let renew_time = spec.renew_time.clone();
         let changed = match &*observed {
             Some(o) => o.holder != holder || o.renew_time != renew_time,
@@ -160,13 +172,25 @@ impl LeaderElector {
         observed.as_ref().is_some_and(|o| o.at.elapsed() >= duration)
     }
 
-    /// Waits until this candidate leads.
+    /// Waits until this candidate leads; the holder it waits for is logged when it changes.
     pub async fn acquire(&self) {
+        let mut logged: Option<Option<String>> = None;
         loop {
             match self.try_acquire_or_renew().await {
                 Ok(true) => return,
-                Ok(false) => debug!(identity = %self.config.identity, "another replica leads"),
-                Err(e) => warn!(error = %e, "could not read or write the lease"),
+                Ok(false) => {
+                    let holder = self.observed_holder().await;
+                    if logged.as_ref() != Some(&holder) {
+                        info!(identity = %self.config.identity, lease = %self.lease(), holder = ?holder,
+                            "standing by: another replica leads");
+                        logged = Some(holder);
+                    } else {
+                        debug!(identity = %self.config.identity, "another replica leads");
+                    }
+                }
+                Err(e) => {
+                    warn!(lease = %self.lease(), error = %kube_error_text(&e), "could not read or write the lease")
+                }
             }
             tokio::time::sleep(self.config.retry_period).await;
         }
@@ -185,7 +209,7 @@ impl LeaderElector {
                     return;
                 }
                 Err(e) => {
-                    warn!(error = %e, "could not renew the lease");
+                    warn!(lease = %self.lease(), error = %kube_error_text(&e), "could not renew the lease");
                     if last_renewal.elapsed() >= self.config.renew_deadline {
                         return;
                     }
@@ -206,13 +230,26 @@ impl LeaderElector {
         spec.holder_identity = None;
         spec.lease_duration_seconds = Some(1);
         spec.renew_time = Some(MicroTime(Timestamp::now()));
-        match self
-            .api
-            .replace(&self.config.name, &PostParams::default(), &lease)
-            .await
-        {
-            Ok(_) => info!(identity = %self.config.identity, "released the lease"),
-            Err(e) => warn!(error = %e, "could not release the lease"),
+        match self.api.replace(&self.config.name, &post_params(), &lease).await {
+            Ok(_) => info!(identity = %self.config.identity, lease = %self.lease(), "released the lease"),
+            Err(e) => warn!(lease = %self.lease(), error = %kube_error_text(&e), "could not release the lease"),
         }
     }
+}
+
+/// Whether a Lease error will not go away by retrying: RBAC refuses the Lease (401, 403) or its
+/// namespace does not exist (404 on create).
+pub fn is_access_error(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if matches!(s.code, 401 | 403 | 404))
+}
+
+fn post_params() -> PostParams {
+    PostParams {
+        field_manager: Some(MANAGER.to_string()),
+        ..Default::default()
+    }
+}
+
+fn new_spec_transitions(lease: &Lease) -> i32 {
+    lease.spec.as_ref().and_then(|s| s.lease_transitions).unwrap_or(0)
 }

@@ -10,17 +10,19 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 use tracing::{debug, info, warn};
 
-use super::context::{Context, FINALIZER, MANAGER, Metrics, owner_tag};
+use super::context::{Context, FINALIZER, MANAGER, Metrics, kube_error_text, owner_tag};
 use super::nodepools::{self, PoolChange};
-use super::status::{self, reasons};
+use super::recorder::EventType;
+use super::status::{self, SYNCED, reasons};
+use super::tokens::{self, Protection, TOKEN_FINALIZER};
+use super::versions::{self, Need};
 use crate::api::v1alpha1::{Kluster, KlusterStatus, Progress};
-use crate::digitalocean::{ClusterCreate, ClusterState, DoClient, DoError, Token};
+use crate::digitalocean::{Cluster, ClusterCreate, ClusterState, DoClient, DoError, Token};
 
 /// What the controller does with the key after a successful reconcile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +37,7 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     /// A Kubernetes API call failed.
-    #[error("Kubernetes API: {0}")]
+    #[error("Kubernetes API {}", kube_error_text(.0))]
     Kube(#[from] kube::Error),
     /// A DigitalOcean API call failed.
     #[error("{0}")]
@@ -45,7 +47,8 @@ pub enum ReconcileError {
     Token(String),
 }
 
-/// Event reasons, as `kubectl describe` shows them.
+/// Event reasons, as `kubectl describe` shows them. Each action has its own reason, and events
+/// with different notes are separate events ([`super::recorder`]).
 pub mod events {
     /// Before the create call.
     pub const CREATING: &str = "Creating";
@@ -55,8 +58,24 @@ pub mod events {
     pub const PROVISIONING: &str = "Provisioning";
     /// The cluster runs and its kubeconfig is stored.
     pub const RUNNING: &str = "Running";
-    /// Node pools are being changed.
-    pub const UPDATING_NODE_POOLS: &str = "UpdatingNodePools";
+    /// A node pool is being added.
+    pub const ADDING_NODE_POOL: &str = "AddingNodePool";
+    /// A node pool is being resized.
+    pub const RESIZING_NODE_POOL: &str = "ResizingNodePool";
+    /// A node pool is being deleted.
+    pub const DELETING_NODE_POOL: &str = "DeletingNodePool";
+    /// An upgrade was requested at DigitalOcean.
+    pub const UPGRADING: &str = "Upgrading";
+    /// The cluster runs the version the spec asks for, after an upgrade.
+    pub const UPGRADED: &str = "Upgraded";
+    /// `spec.version` is older than the cluster's.
+    pub const DOWNGRADE_REFUSED: &str = "DowngradeRefused";
+    /// No upgrade to `spec.version` is offered.
+    pub const UPGRADE_UNAVAILABLE: &str = "UpgradeUnavailable";
+    /// The kubeconfig Secret was missing and was stored again.
+    pub const KUBECONFIG_RESTORED: &str = "KubeconfigRestored";
+    /// Writing the kubeconfig Secret failed.
+    pub const KUBECONFIG_FAILED: &str = "KubeconfigSecretFailed";
     /// Deletion started.
     pub const DELETING: &str = "Deleting";
     /// The cluster is gone.
@@ -65,6 +84,8 @@ pub mod events {
     pub const ADOPTED: &str = "Adopted";
     /// The token Secret or key is missing.
     pub const TOKEN_MISSING: &str = "TokenSecretMissing";
+    /// The token Secret could not be read or protected.
+    pub const TOKEN_UNREADABLE: &str = "TokenSecretUnreadable";
     /// A DigitalOcean call failed.
     pub const API_ERROR: &str = "DigitalOceanAPIError";
     /// The cluster vanished at DigitalOcean and will be created again.
@@ -83,23 +104,29 @@ pub async fn reconcile(ctx: &Context, key: &ObjectRef<Kluster>) -> Result<Outcom
     Metrics::inc(&ctx.metrics.reconciles);
     let namespace = key.namespace.clone().unwrap_or_default();
     let Some(cached) = ctx.lister.klusters(&namespace).get(&key.name) else {
-        debug!(kluster = %key, "gone from the cache");
+        debug!(namespace = %namespace, name = %key.name, "gone from the cache");
         return Ok(Outcome::Done);
     };
     let kluster = (*cached).clone();
-    let run = Reconciler {
+    let mut run = Reconciler {
         ctx,
         namespace,
         kluster,
     };
     if run.kluster.metadata.deletion_timestamp.is_some() {
         run.finalize().await
-    } else if run.ensure_finalizer().await? {
+    } else if run.first_sight().await? {
         // The finalizer's update event brings the key back, with the object as written.
         Ok(Outcome::Done)
     } else {
         run.apply().await
     }
+}
+
+/// The token and the Secret it was read from.
+struct TokenSecret {
+    token: Token,
+    protected: bool,
 }
 
 struct Reconciler<'a> {
@@ -113,68 +140,81 @@ impl Reconciler<'_> {
         self.kluster.name_any()
     }
 
+    fn secret_name(&self) -> String {
+        self.kluster.spec.token_secret_ref.name.clone()
+    }
+
     fn klusters(&self) -> crate::generated::kgen_v1alpha1::KlusterClient {
         self.ctx.clientset.kgen_v1alpha1().klusters(&self.namespace)
     }
 
+    fn secrets(&self) -> Api<Secret> {
+        Api::namespaced(self.ctx.clientset.client().clone(), &self.namespace)
+    }
+
     async fn event(&self, type_: EventType, reason: &str, note: String) {
         let reference = self.kluster.object_ref(&());
-        let event = Event {
-            type_,
-            reason: reason.to_string(),
-            note: Some(note),
-            action: reason.to_string(),
-            secondary: None,
-        };
-        if let Err(e) = self.ctx.recorder.publish(&event, &reference).await {
-            warn!(kluster = %self.name(), reason, error = %e, "could not publish event");
+        if let Err(e) = self.ctx.recorder.publish(&reference, type_, reason, &note).await {
+            warn!(namespace = %self.namespace, name = %self.name(), reason, error = %kube_error_text(&e),
+                "could not publish event");
         }
     }
 
-    async fn warn_api(&self, what: &str, error: &DoError) {
-        self.event(
-            EventType::Warning,
-            events::API_ERROR,
-            format!("{what}: {}", error.api_message()),
-        )
-        .await;
-    }
-
-    /// Adds the finalizer first, so the cluster can always be cleaned up; true if it was added.
-    async fn ensure_finalizer(&self) -> Result<bool, ReconcileError> {
-        let finalizers = self.kluster.finalizers();
-        if finalizers.iter().any(|f| f == FINALIZER) {
-            return Ok(false);
-        }
-        let patch = if self.kluster.metadata.finalizers.is_none() {
-            json!([
-                {"op": "test", "path": "/metadata/finalizers", "value": null},
-                {"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]},
-            ])
+    /// A failure that stops progress: a Warning event with the API's message, and the same reason
+    /// and message on Ready=False while the cluster is not up, or on Synced=False once it runs.
+    async fn fail(&mut self, reason: &str, message: String) {
+        self.event(EventType::Warning, reason, message.clone()).await;
+        let mut new = status::current(&self.kluster);
+        let generation = self.kluster.metadata.generation;
+        if status::ready_condition(&new).is_some_and(|c| c.status == "True") {
+            status::set_condition(&mut new, SYNCED, false, reason, &message, generation);
         } else {
-            json!([
-                {"op": "test", "path": "/metadata/finalizers", "value": finalizers},
-                {"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER},
-            ])
+            status::set_ready(&mut new, false, reason, &message, generation);
+        }
+        if let Err(e) = self.write_status(new).await {
+            debug!(namespace = %self.namespace, name = %self.name(), error = %e, "could not record the failure in the status");
+        }
+    }
+
+    /// [`Self::fail`] for a DigitalOcean error, whose message carries the request id.
+    async fn fail_api(&mut self, what: &str, error: &DoError) {
+        self.fail(reasons::API_ERROR, format!("{what}: {}", error.api_message()))
+            .await;
+    }
+
+    /// First sight: adds the finalizer (so the cluster can always be cleaned up) and writes
+    /// progress `Pending`; true if the finalizer was added.
+    async fn first_sight(&mut self) -> Result<bool, ReconcileError> {
+        let added = if self.kluster.finalizers().iter().any(|f| f == FINALIZER) {
+            false
+        } else {
+            let patch = tokens::add_finalizer_patch(self.kluster.metadata.finalizers.as_ref(), FINALIZER);
+            self.kluster = self
+                .klusters()
+                .patch(&self.name(), &tokens::params(), &Patch::<()>::Json(patch))
+                .await?;
+            true
         };
-        let patch: json_patch::Patch = serde_json::from_value(patch).expect("a valid JSON patch");
-        self.klusters()
-            .patch(&self.name(), &PatchParams::default(), &Patch::<()>::Json(patch))
-            .await?;
-        Ok(true)
+        if status::current(&self.kluster).progress.is_none() {
+            let mut new = status::current(&self.kluster);
+            new.progress = Some(Progress::Pending);
+            status::set_ready(
+                &mut new,
+                false,
+                reasons::PENDING,
+                "accepted; reading the DigitalOcean token",
+                self.kluster.metadata.generation,
+            );
+            self.write_status(new).await?;
+        }
+        Ok(added)
     }
 
     async fn remove_finalizer(&self) -> Result<(), ReconcileError> {
-        let finalizers = self.kluster.finalizers();
-        let rest: Vec<&String> = finalizers.iter().filter(|f| *f != FINALIZER).collect();
-        let patch = json!([
-            {"op": "test", "path": "/metadata/finalizers", "value": finalizers},
-            {"op": "replace", "path": "/metadata/finalizers", "value": rest},
-        ]);
-        let patch: json_patch::Patch = serde_json::from_value(patch).expect("a valid JSON patch");
+        let patch = tokens::remove_finalizer_patch(self.kluster.finalizers(), FINALIZER);
         match self
             .klusters()
-            .patch(&self.name(), &PatchParams::default(), &Patch::<()>::Json(patch))
+            .patch(&self.name(), &tokens::params(), &Patch::<()>::Json(patch))
             .await
         {
             Ok(_) => Ok(()),
@@ -196,6 +236,7 @@ impl Reconciler<'_> {
                 "clusterID",
                 "progress",
                 "kubeconfigSecret",
+                "version",
                 "observedGeneration",
                 "conditions",
             ] {
@@ -205,7 +246,7 @@ impl Reconciler<'_> {
         let patch = json!({ "status": body });
         let updated = self
             .klusters()
-            .patch_status(&self.name(), &PatchParams::default(), &Patch::Merge(&patch))
+            .patch_status(&self.name(), &tokens::params(), &Patch::Merge(&patch))
             .await?;
         self.kluster = updated;
         Ok(())
@@ -226,25 +267,35 @@ impl Reconciler<'_> {
         self.write_status(new).await
     }
 
-    /// The DigitalOcean client for the token in `spec.tokenSecretRef`.
-    async fn digitalocean(&mut self) -> Result<DoClient, ReconcileError> {
-        match self.read_token().await? {
-            Ok(token) => Ok(self.ctx.digitalocean.client(token)),
-            Err(problem) => {
+    /// The token in `spec.tokenSecretRef` and whether its Secret is protected; a missing Secret
+    /// or key is a Warning event and Ready=False.
+    async fn token(&mut self) -> Result<TokenSecret, ReconcileError> {
+        match self.read_token().await {
+            Ok(Ok(token)) => Ok(token),
+            Ok(Err(problem)) => {
                 self.event(EventType::Warning, events::TOKEN_MISSING, problem.clone())
                     .await;
                 self.set_condition(None, false, reasons::TOKEN_MISSING, problem.clone())
                     .await?;
                 Err(ReconcileError::Token(problem))
             }
+            Err(e) => {
+                let message = format!(
+                    "reading Secret {}/{}: {}",
+                    self.namespace,
+                    self.secret_name(),
+                    kube_error_text(&e)
+                );
+                self.fail(reasons::TOKEN_UNREADABLE, message).await;
+                Err(e.into())
+            }
         }
     }
 
     /// The token, or what is wrong with the Secret (never the token itself).
-    async fn read_token(&self) -> Result<Result<Token, String>, ReconcileError> {
+    async fn read_token(&self) -> Result<Result<TokenSecret, String>, kube::Error> {
         let reference = &self.kluster.spec.token_secret_ref;
-        let secrets: Api<Secret> = Api::namespaced(self.ctx.clientset.client().clone(), &self.namespace);
-        let Some(secret) = secrets.get_opt(&reference.name).await? else {
+        let Some(secret) = self.secrets().get_opt(&reference.name).await? else {
             return Ok(Err(format!("Secret {}/{} not found", self.namespace, reference.name)));
         };
         let value = secret
@@ -259,8 +310,12 @@ impl Reconciler<'_> {
                     .and_then(|d| d.get(&reference.key))
                     .map(|s| s.trim().to_string())
             });
+        let protected = secret.finalizers().iter().any(|f| f == TOKEN_FINALIZER);
         match value {
-            Some(token) if !token.is_empty() => Ok(Ok(Token::new(token))),
+            Some(token) if !token.is_empty() => Ok(Ok(TokenSecret {
+                token: Token::new(token),
+                protected,
+            })),
             Some(_) => Ok(Err(format!(
                 "key {:?} of Secret {}/{} is empty",
                 reference.key, self.namespace, reference.name
@@ -269,6 +324,38 @@ impl Reconciler<'_> {
                 "Secret {}/{} has no key {:?}",
                 self.namespace, reference.name, reference.key
             ))),
+        }
+    }
+
+    /// Puts the token finalizer on the Secret (see [`super::tokens`]); the caller holds its lock.
+    /// A Secret that is gone or being deleted cannot be protected: Ready=False, and an error.
+    async fn protect_token(&mut self) -> Result<(), ReconcileError> {
+        let secret = self.secret_name();
+        match tokens::protect(self.ctx, &self.namespace, &secret).await {
+            Ok(Protection::Protected) => Ok(()),
+            Ok(found) => {
+                let problem = match found {
+                    Protection::Missing => format!("Secret {}/{secret} not found", self.namespace),
+                    _ => format!(
+                        "Secret {}/{secret} is being deleted; no cluster is created with its token",
+                        self.namespace
+                    ),
+                };
+                self.event(EventType::Warning, events::TOKEN_MISSING, problem.clone())
+                    .await;
+                self.set_condition(None, false, reasons::TOKEN_MISSING, problem.clone())
+                    .await?;
+                Err(ReconcileError::Token(problem))
+            }
+            Err(e) => {
+                let message = format!(
+                    "adding finalizer {TOKEN_FINALIZER} to Secret {}/{secret}: {}",
+                    self.namespace,
+                    kube_error_text(&e)
+                );
+                self.fail(reasons::TOKEN_UNREADABLE, message).await;
+                Err(e.into())
+            }
         }
     }
 
@@ -282,15 +369,42 @@ impl Reconciler<'_> {
         (since / 4).clamp(timing.poll_min, timing.poll_max)
     }
 
-    /// Create or adopt, wait for Running, store the kubeconfig, keep node pools in step.
+    /// Create or adopt, wait for Running, store the kubeconfig, keep node pools and the version
+    /// in step.
     async fn apply(mut self) -> Result<Outcome, ReconcileError> {
-        let client = self.digitalocean().await?;
+        let token = self.token().await?;
+        let client = self.ctx.digitalocean.client(token.token);
         let mut current = status::current(&self.kluster);
         if current.cluster_id.is_none() && current.progress == Some(Progress::Creating) {
             // The cache may not have our last status write yet: read the Kluster itself before
             // concluding that a create may have been lost.
             self.kluster = self.klusters().get(&self.name()).await?;
             current = status::current(&self.kluster);
+        }
+        if status::may_have_cluster(&current) && !token.protected {
+            // Made by an earlier version, or the Kluster now names another Secret.
+            let secret = self.secret_name();
+            let _guard = self.ctx.tokens.lock(&self.namespace, &secret).await;
+            match tokens::protect(self.ctx, &self.namespace, &secret).await {
+                Ok(Protection::Protected) => {}
+                Ok(_) => {
+                    let note = format!(
+                        "Secret {}/{secret} is being deleted, and deleting cluster {} needs its token",
+                        self.namespace,
+                        current.cluster_id.as_deref().unwrap_or("(being created)")
+                    );
+                    self.event(EventType::Warning, events::TOKEN_MISSING, note).await;
+                }
+                Err(e) => {
+                    let message = format!(
+                        "adding finalizer {TOKEN_FINALIZER} to Secret {}/{secret}: {}",
+                        self.namespace,
+                        kube_error_text(&e)
+                    );
+                    self.fail(reasons::TOKEN_UNREADABLE, message).await;
+                    return Err(e.into());
+                }
+            }
         }
         let cluster_id = match current.cluster_id.clone() {
             Some(id) => id,
@@ -300,7 +414,7 @@ impl Reconciler<'_> {
             Ok(c) => c,
             Err(e) if e.is_not_found() => return self.cluster_vanished(&cluster_id).await,
             Err(e) => {
-                self.warn_api(&format!("reading cluster {cluster_id}"), &e).await;
+                self.fail_api(&format!("reading cluster {cluster_id}"), &e).await;
                 return Err(e.into());
             }
         };
@@ -318,7 +432,7 @@ impl Reconciler<'_> {
             .as_ref()
             .and_then(|s| s.message.clone())
             .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| format!("cluster {cluster_id} is {state:?}").to_lowercase());
+            .unwrap_or_else(|| format!("cluster {cluster_id} is {state}"));
         match state {
             ClusterState::Running | ClusterState::Upgrading | ClusterState::Degraded => {
                 self.running(&client, &cluster, progress, ready, reason, message).await
@@ -356,7 +470,8 @@ impl Reconciler<'_> {
         if maybe_created {
             match client.find_cluster_by_tag(&tag).await {
                 Ok(Some(found)) => {
-                    info!(kluster = %self.name(), cluster = %found.id, "adopting the cluster tagged with the Kluster's uid");
+                    info!(namespace = %self.namespace, name = %self.name(), cluster = %found.id,
+                        "adopting the cluster tagged with the Kluster's uid");
                     self.event(
                         EventType::Normal,
                         events::ADOPTED,
@@ -367,19 +482,24 @@ impl Reconciler<'_> {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    self.warn_api("looking for an existing cluster", &e).await;
+                    self.fail_api("looking for an existing cluster", &e).await;
                     return Err(e.into());
                 }
             }
         }
-        // Record the intent before the call, so a crash after it leads to the lookup above.
-        self.set_condition(
-            Some(Progress::Creating),
-            false,
-            reasons::CREATING,
-            "creating the cluster".into(),
-        )
-        .await?;
+        {
+            // Protect the token, then record the intent before the call (a crash after it leads
+            // to the lookup above), under the Secret's lock: a release check sees one or neither.
+            let _guard = self.ctx.tokens.lock(&self.namespace, &self.secret_name()).await;
+            self.protect_token().await?;
+            self.set_condition(
+                Some(Progress::Creating),
+                false,
+                reasons::CREATING,
+                "creating the cluster".into(),
+            )
+            .await?;
+        }
         let spec = &self.kluster.spec;
         let request = ClusterCreate {
             name: spec.name.clone(),
@@ -409,10 +529,8 @@ impl Reconciler<'_> {
                 self.record_created(cluster.id).await
             }
             Err(e) => {
-                self.warn_api("creating the cluster", &e).await;
-                let message = format!("create failed: {}", e.api_message());
-                self.set_condition(Some(Progress::Creating), false, reasons::API_ERROR, message)
-                    .await?;
+                self.fail(reasons::API_ERROR, format!("create failed: {}", e.api_message()))
+                    .await;
                 Err(e.into())
             }
         }
@@ -440,7 +558,9 @@ impl Reconciler<'_> {
         let mut new = status::current(&self.kluster);
         new.cluster_id = None;
         new.kubeconfig_secret = None;
+        new.version = None;
         new.progress = Some(Progress::Pending);
+        new.conditions.retain(|c| c.type_ != SYNCED);
         status::set_ready(
             &mut new,
             false,
@@ -455,7 +575,7 @@ impl Reconciler<'_> {
     async fn running(
         mut self,
         client: &DoClient,
-        cluster: &crate::digitalocean::Cluster,
+        cluster: &Cluster,
         progress: Progress,
         ready: bool,
         reason: &str,
@@ -463,42 +583,123 @@ impl Reconciler<'_> {
     ) -> Result<Outcome, ReconcileError> {
         let secret_name = format!("{}-kubeconfig", self.name());
         self.ensure_kubeconfig(client, &cluster.id, &secret_name).await?;
+        let before = status::current(&self.kluster);
+        let generation = self.kluster.metadata.generation;
 
+        // Node pools: each change is its own event.
         let tags = vec![owner_tag(&self.kluster.uid().unwrap_or_default())];
         let changes = nodepools::plan(&self.kluster.spec.node_pools, &cluster.node_pools, &tags);
-        if !changes.is_empty() {
-            let summary = changes.iter().map(PoolChange::describe).collect::<Vec<_>>().join(", ");
-            self.event(EventType::Normal, events::UPDATING_NODE_POOLS, summary)
-                .await;
-            for change in &changes {
-                let result = match change {
-                    PoolChange::Add(pool) => client.add_node_pool(&cluster.id, pool).await.map(drop),
-                    PoolChange::Resize { pool_id, update } => {
-                        client.update_node_pool(&cluster.id, pool_id, update).await.map(drop)
-                    }
-                    PoolChange::Delete { pool_id, .. } => match client.delete_node_pool(&cluster.id, pool_id).await {
-                        Err(e) if e.is_not_found() => Ok(()),
-                        other => other,
-                    },
-                };
-                if let Err(e) = result {
-                    self.warn_api(&change.describe(), &e).await;
-                    return Err(e.into());
+        for change in &changes {
+            let reason = match change {
+                PoolChange::Add(_) => events::ADDING_NODE_POOL,
+                PoolChange::Resize { .. } => events::RESIZING_NODE_POOL,
+                PoolChange::Delete { .. } => events::DELETING_NODE_POOL,
+            };
+            self.event(EventType::Normal, reason, change.describe()).await;
+            let result = match change {
+                PoolChange::Add(pool) => client.add_node_pool(&cluster.id, pool).await.map(drop),
+                PoolChange::Resize { pool_id, update } => {
+                    client.update_node_pool(&cluster.id, pool_id, update).await.map(drop)
                 }
+                PoolChange::Delete { pool_id, .. } => match client.delete_node_pool(&cluster.id, pool_id).await {
+                    Err(e) if e.is_not_found() => Ok(()),
+                    other => other,
+                },
+            };
+            if let Err(e) = result {
+                self.fail_api(&change.describe(), &e).await;
+                return Err(e.into());
             }
         }
 
-        let was_running = status::current(&self.kluster).progress == Some(Progress::Running);
+        // The version: upgrade to a newer spec.version, refuse an older one.
+        let mut progress = progress;
+        let mut upgrading = state_is(cluster, &ClusterState::Upgrading);
+        let (synced, synced_reason, synced_message, final_answer) = if !changes.is_empty() {
+            let summary = changes.iter().map(PoolChange::describe).collect::<Vec<_>>().join(", ");
+            (false, reasons::UPDATING_NODE_POOLS, summary, false)
+        } else {
+            match versions::need(&self.kluster.spec.version, &cluster.version) {
+                Need::Current => (
+                    true,
+                    reasons::SYNCED,
+                    format!("node pools and version {} match the spec", cluster.version),
+                    true,
+                ),
+                Need::Upgrade if upgrading => (
+                    false,
+                    reasons::UPGRADING,
+                    format!(
+                        "DigitalOcean is upgrading cluster {} from {}",
+                        cluster.id, cluster.version
+                    ),
+                    false,
+                ),
+                Need::Upgrade if !state_is(cluster, &ClusterState::Running) => (
+                    false,
+                    reasons::UPGRADING,
+                    format!(
+                        "waiting for cluster {} to be running before it is upgraded (it is {})",
+                        cluster.id,
+                        cluster.state()
+                    ),
+                    false,
+                ),
+                Need::Upgrade => match self.upgrade(client, cluster).await? {
+                    Ok(target) => {
+                        upgrading = true;
+                        progress = Progress::Upgrading;
+                        (
+                            false,
+                            reasons::UPGRADING,
+                            format!("upgrading cluster {} from {} to {target}", cluster.id, cluster.version),
+                            false,
+                        )
+                    }
+                    Err(why) => (false, reasons::UPGRADE_UNAVAILABLE, why, true),
+                },
+                Need::Downgrade => (
+                    false,
+                    reasons::DOWNGRADE_REFUSED,
+                    format!(
+                        "spec.version {} is older than the cluster's version {}; DigitalOcean cannot downgrade a cluster",
+                        self.kluster.spec.version, cluster.version
+                    ),
+                    true,
+                ),
+                Need::Unknown(why) => (false, reasons::UPGRADE_UNAVAILABLE, why, true),
+            }
+        };
+        let refused = [reasons::DOWNGRADE_REFUSED, reasons::UPGRADE_UNAVAILABLE];
+        let was = status::synced_condition(&before).map(|c| (c.reason.clone(), c.message.clone()));
+        if refused.contains(&synced_reason)
+            && was.as_ref().map(|(r, m)| (r.as_str(), m.as_str())) != Some((synced_reason, synced_message.as_str()))
+        {
+            self.event(EventType::Warning, synced_reason, synced_message.clone())
+                .await;
+        }
+        if before.progress == Some(Progress::Upgrading) && !upgrading && synced {
+            self.event(
+                EventType::Normal,
+                events::UPGRADED,
+                format!("cluster {} runs {}", cluster.id, cluster.version),
+            )
+            .await;
+        }
+
+        let was_running = before.progress == Some(Progress::Running);
         let mut new = status::current(&self.kluster);
         new.progress = Some(progress);
         new.kubeconfig_secret = Some(secret_name);
-        // The spec is applied once no node pool change is left to make.
-        if changes.is_empty() {
-            new.observed_generation = self.kluster.metadata.generation;
+        new.version = Some(cluster.version.clone()).filter(|v| !v.is_empty());
+        // The spec is applied once nothing is left to do, or what is left cannot be done.
+        if final_answer {
+            new.observed_generation = generation;
         }
-        status::set_ready(&mut new, ready, reason, &message, self.kluster.metadata.generation);
+        status::set_ready(&mut new, ready, reason, &message, generation);
+        status::set_condition(&mut new, SYNCED, synced, synced_reason, &synced_message, generation);
         // The event goes first: whoever sees Running in the status finds the event too.
-        if !was_running && progress == Progress::Running {
+        if !was_running && progress == Progress::Running && before.progress != Some(Progress::Upgrading) {
             let endpoint = cluster.endpoint.clone().unwrap_or_default();
             self.event(
                 EventType::Normal,
@@ -508,22 +709,63 @@ impl Reconciler<'_> {
             .await;
         }
         self.write_status(new).await?;
-        if changes.is_empty() {
-            Ok(Outcome::RequeueAfter(self.ctx.timing.resync))
-        } else {
+        if !changes.is_empty() || upgrading {
             Ok(Outcome::RequeueAfter(self.ctx.timing.poll_min))
+        } else {
+            Ok(Outcome::RequeueAfter(self.ctx.timing.resync))
         }
+    }
+
+    /// Asks DigitalOcean for an upgrade to `spec.version`: the target slug, or why there is none.
+    async fn upgrade(
+        &mut self,
+        client: &DoClient,
+        cluster: &Cluster,
+    ) -> Result<Result<String, String>, ReconcileError> {
+        let offered = match client.get_available_upgrades(&cluster.id).await {
+            Ok(o) => o,
+            Err(e) => {
+                self.fail_api(&format!("reading the upgrades of cluster {}", cluster.id), &e)
+                    .await;
+                return Err(e.into());
+            }
+        };
+        let spec = self.kluster.spec.version.clone();
+        let Some(target) = versions::pick(&spec, &offered) else {
+            let list = offered.iter().map(|v| v.slug.as_str()).collect::<Vec<_>>().join(", ");
+            return Ok(Err(format!(
+                "DigitalOcean offers no upgrade of cluster {} from {} to {spec} (available: {})",
+                cluster.id,
+                cluster.version,
+                if list.is_empty() { "none" } else { &list }
+            )));
+        };
+        self.event(
+            EventType::Normal,
+            events::UPGRADING,
+            format!("upgrading cluster {} from {} to {target}", cluster.id, cluster.version),
+        )
+        .await;
+        if let Err(e) = client.upgrade_cluster(&cluster.id, &target).await {
+            self.fail_api(&format!("upgrading cluster {} to {target}", cluster.id), &e)
+                .await;
+            return Err(e.into());
+        }
+        info!(namespace = %self.namespace, name = %self.name(), cluster = %cluster.id, from = %cluster.version, to = %target,
+            "upgrade requested");
+        Ok(Ok(target))
     }
 
     /// Stores the kubeconfig in a Secret owned by the Kluster (fetched when missing or a day old).
     async fn ensure_kubeconfig(
-        &self,
+        &mut self,
         client: &DoClient,
         cluster_id: &str,
         secret_name: &str,
     ) -> Result<(), ReconcileError> {
-        let secrets: Api<Secret> = Api::namespaced(self.ctx.clientset.client().clone(), &self.namespace);
-        if let Some(existing) = secrets.get_opt(secret_name).await? {
+        let secrets = self.secrets();
+        let existing = secrets.get_opt(secret_name).await?;
+        if let Some(existing) = &existing {
             let fetched = existing
                 .annotations()
                 .get(FETCHED_AT)
@@ -538,7 +780,7 @@ impl Reconciler<'_> {
         let kubeconfig = match client.get_kubeconfig(cluster_id).await {
             Ok(k) => k,
             Err(e) => {
-                self.warn_api("fetching the kubeconfig", &e).await;
+                self.fail_api("fetching the kubeconfig", &e).await;
                 return Err(e.into());
             }
         };
@@ -572,9 +814,41 @@ impl Reconciler<'_> {
         let mut value = serde_json::to_value(&secret).expect("a Secret serializes");
         value["apiVersion"] = json!("v1");
         value["kind"] = json!("Secret");
-        secrets
+        if let Err(e) = secrets
             .patch(secret_name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&value))
-            .await?;
+            .await
+        {
+            let message = format!(
+                "writing Secret {}/{secret_name}: {}",
+                self.namespace,
+                kube_error_text(&e)
+            );
+            self.event(EventType::Warning, events::KUBECONFIG_FAILED, message.clone())
+                .await;
+            let mut new = status::current(&self.kluster);
+            status::set_ready(
+                &mut new,
+                false,
+                reasons::KUBECONFIG_FAILED,
+                &message,
+                self.kluster.metadata.generation,
+            );
+            if let Err(write) = self.write_status(new).await {
+                debug!(namespace = %self.namespace, name = %self.name(), error = %write, "could not record the failure in the status");
+            }
+            return Err(e.into());
+        }
+        if existing.is_none() && status::current(&self.kluster).kubeconfig_secret.is_some() {
+            self.event(
+                EventType::Normal,
+                events::KUBECONFIG_RESTORED,
+                format!(
+                    "Secret {}/{secret_name} was missing; stored the kubeconfig again",
+                    self.namespace
+                ),
+            )
+            .await;
+        }
         Ok(())
     }
 
@@ -584,17 +858,29 @@ impl Reconciler<'_> {
             return Ok(Outcome::Done);
         }
         let current = status::current(&self.kluster);
+        if !status::may_have_cluster(&current) {
+            // No cluster recorded and no create ever sent: nothing to clean up, no token needed.
+            self.remove_finalizer().await?;
+            info!(namespace = %self.namespace, name = %self.name(), "finalized; no cluster had been created");
+            return Ok(Outcome::Done);
+        }
         let delete_requested = current.progress == Some(Progress::Deleting)
             && status::ready_condition(&current).is_some_and(|c| c.reason == reasons::DELETING);
-        let client = self.digitalocean().await?;
+        let token = self.token().await?;
+        let client = self.ctx.digitalocean.client(token.token);
         let cluster_id = match current.cluster_id.clone() {
             Some(id) => Some(id),
             // A create may have gone out before its id was recorded.
-            None if current.progress == Some(Progress::Creating) => client
+            None => match client
                 .find_cluster_by_tag(&owner_tag(&self.kluster.uid().unwrap_or_default()))
-                .await?
-                .map(|c| c.id),
-            None => None,
+                .await
+            {
+                Ok(found) => found.map(|c| c.id),
+                Err(e) => {
+                    self.fail_api("looking for a cluster to delete", &e).await;
+                    return Err(e.into());
+                }
+            },
         };
         if let Some(id) = &cluster_id {
             if !delete_requested {
@@ -604,11 +890,11 @@ impl Reconciler<'_> {
                     Ok(()) => {}
                     Err(e) if e.is_not_found() => {}
                     Err(e) => {
-                        self.warn_api(&format!("deleting cluster {id}"), &e).await;
+                        self.fail_api(&format!("deleting cluster {id}"), &e).await;
                         return Err(e.into());
                     }
                 }
-                let mut new = current.clone();
+                let mut new = status::current(&self.kluster);
                 new.cluster_id = Some(id.clone());
                 new.progress = Some(Progress::Deleting);
                 status::set_ready(
@@ -625,7 +911,7 @@ impl Reconciler<'_> {
                 Ok(c) if c.status.as_ref().is_some_and(|s| s.state == ClusterState::Deleted) => {}
                 Ok(_) => return Ok(Outcome::RequeueAfter(self.poll_interval())),
                 Err(e) => {
-                    self.warn_api(&format!("reading cluster {id}"), &e).await;
+                    self.fail_api(&format!("reading cluster {id}"), &e).await;
                     return Err(e.into());
                 }
             }
@@ -633,7 +919,12 @@ impl Reconciler<'_> {
                 .await;
         }
         self.remove_finalizer().await?;
-        info!(kluster = %self.name(), "finalized");
+        self.ctx.secret_queue.add((self.namespace.clone(), self.secret_name()));
+        info!(namespace = %self.namespace, name = %self.name(), cluster = ?cluster_id, "finalized");
         Ok(Outcome::Done)
     }
+}
+
+fn state_is(cluster: &Cluster, state: &ClusterState) -> bool {
+    &cluster.state() == state
 }

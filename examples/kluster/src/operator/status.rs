@@ -1,4 +1,5 @@
-//! The Kluster's status: the Ready condition, progress, and what changed between two statuses.
+//! The Kluster's status: the Ready and Synced conditions, progress, and what changed between two
+//! statuses.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -6,13 +7,19 @@ use k8s_openapi::jiff::Timestamp;
 use crate::api::v1alpha1::{Kluster, KlusterStatus, Progress};
 use crate::digitalocean::ClusterState;
 
-/// The one condition type the operator maintains.
+/// The cluster runs and its kubeconfig is stored.
 pub const READY: &str = "Ready";
+/// DigitalOcean matches the spec (node pools and version), written once the cluster runs.
+pub const SYNCED: &str = "Synced";
 
-/// Reasons of the Ready condition (also used as event reasons where they match).
+/// Reasons of the conditions (also used as event reasons where they match).
 pub mod reasons {
-    /// The token Secret or its key is missing.
+    /// Seen, nothing done yet.
+    pub const PENDING: &str = "Pending";
+    /// The token Secret or its key is missing (or the Secret is being deleted).
     pub const TOKEN_MISSING: &str = "TokenSecretMissing";
+    /// Reading or protecting the token Secret failed at the Kubernetes API.
+    pub const TOKEN_UNREADABLE: &str = "TokenSecretUnreadable";
     /// The cluster is being created.
     pub const CREATING: &str = "Creating";
     /// DigitalOcean is provisioning the cluster.
@@ -29,8 +36,18 @@ pub mod reasons {
     pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
     /// A DigitalOcean API call failed.
     pub const API_ERROR: &str = "DigitalOceanAPIError";
+    /// Writing the kubeconfig Secret failed at the Kubernetes API.
+    pub const KUBECONFIG_FAILED: &str = "KubeconfigSecretFailed";
     /// The cluster is being deleted.
     pub const DELETING: &str = "Deleting";
+    /// Synced: DigitalOcean matches the spec.
+    pub const SYNCED: &str = "Synced";
+    /// Synced=False: node pools are being changed.
+    pub const UPDATING_NODE_POOLS: &str = "UpdatingNodePools";
+    /// Synced=False: `spec.version` is older than the cluster's; DigitalOcean cannot downgrade.
+    pub const DOWNGRADE_REFUSED: &str = "DowngradeRefused";
+    /// Synced=False: DigitalOcean offers no upgrade to `spec.version` (yet).
+    pub const UPGRADE_UNAVAILABLE: &str = "UpgradeUnavailable";
 }
 
 /// The Kluster's current status, or an empty one.
@@ -38,29 +55,59 @@ pub fn current(kluster: &Kluster) -> KlusterStatus {
     kluster.status.clone().unwrap_or_default()
 }
 
-/// The Ready condition, if set.
-pub fn ready_condition(status: &KlusterStatus) -> Option<&Condition> {
-    status.conditions.iter().find(|c| c.type_ == READY)
+/// The condition of `type_`, if set.
+pub fn condition<'a>(status: &'a KlusterStatus, type_: &str) -> Option<&'a Condition> {
+    status.conditions.iter().find(|c| c.type_ == type_)
 }
 
-/// Sets the Ready condition; `lastTransitionTime` moves only when the status value changes.
-pub fn set_ready(status: &mut KlusterStatus, ready: bool, reason: &str, message: &str, generation: Option<i64>) {
-    let value = if ready { "True" } else { "False" };
-    let now = Time(Timestamp::now());
-    let transition = match ready_condition(status) {
+/// The Ready condition, if set.
+pub fn ready_condition(status: &KlusterStatus) -> Option<&Condition> {
+    condition(status, READY)
+}
+
+/// The Synced condition, if set.
+pub fn synced_condition(status: &KlusterStatus) -> Option<&Condition> {
+    condition(status, SYNCED)
+}
+
+/// Whether a cluster may exist at DigitalOcean for this status: one is recorded, or a create may
+/// have been sent (progress `Creating` is written before the create call). Such a Kluster needs
+/// its token to clean up, so its token Secret is protected.
+pub fn may_have_cluster(status: &KlusterStatus) -> bool {
+    status.cluster_id.is_some() || status.progress == Some(Progress::Creating)
+}
+
+/// Sets the condition `type_`; `lastTransitionTime` moves only when its status value changes.
+pub fn set_condition(
+    status: &mut KlusterStatus,
+    type_: &str,
+    value: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) {
+    let value = if value { "True" } else { "False" };
+    let transition = match condition(status, type_) {
         Some(old) if old.status == value => old.last_transition_time.clone(),
-        _ => now,
+        _ => Time(Timestamp::now()),
     };
     let condition = Condition {
-        type_: READY.to_string(),
+        type_: type_.to_string(),
         status: value.to_string(),
         reason: reason.to_string(),
         message: message.to_string(),
         observed_generation: generation,
         last_transition_time: transition,
     };
-    status.conditions.retain(|c| c.type_ != READY);
-    status.conditions.push(condition);
+    match status.conditions.iter_mut().find(|c| c.type_ == type_) {
+        Some(existing) => *existing = condition,
+        None => status.conditions.push(condition),
+    }
+}
+
+/// Sets the Ready condition (see [`set_condition`]).
+pub fn set_ready(status: &mut KlusterStatus, ready: bool, reason: &str, message: &str, generation: Option<i64>) {
+    set_condition(status, READY, ready, reason, message, generation);
 }
 
 /// Whether two statuses differ in anything but condition timestamps (so unchanged statuses are
@@ -81,7 +128,7 @@ pub fn differs(a: &KlusterStatus, b: &KlusterStatus) -> bool {
 pub fn from_cluster_state(state: &ClusterState) -> (Progress, bool, &'static str) {
     match state {
         ClusterState::Running => (Progress::Running, true, reasons::RUNNING),
-        ClusterState::Upgrading => (Progress::Running, true, reasons::UPGRADING),
+        ClusterState::Upgrading => (Progress::Upgrading, true, reasons::UPGRADING),
         ClusterState::Provisioning => (Progress::Creating, false, reasons::PROVISIONING),
         ClusterState::Degraded => (Progress::Running, false, reasons::DEGRADED),
         ClusterState::Error => (Progress::Failed, false, reasons::CLUSTER_ERROR),
@@ -106,6 +153,9 @@ mod tests {
         set_ready(&mut status, true, reasons::RUNNING, "running", Some(1));
         assert_ne!(ready_condition(&status).unwrap().last_transition_time, first);
         assert_eq!(status.conditions.len(), 1);
+        set_condition(&mut status, SYNCED, true, reasons::SYNCED, "in sync", Some(1));
+        assert_eq!(status.conditions.len(), 2);
+        assert_eq!(status.conditions[0].type_, READY, "conditions keep their order");
     }
 
     #[test]
@@ -126,7 +176,21 @@ mod tests {
             (Progress::Running, true, reasons::RUNNING)
         );
         assert_eq!(from_cluster_state(&ClusterState::Provisioning).0, Progress::Creating);
+        assert_eq!(from_cluster_state(&ClusterState::Upgrading).0, Progress::Upgrading);
         assert_eq!(from_cluster_state(&ClusterState::Error).0, Progress::Failed);
         assert!(!from_cluster_state(&ClusterState::Unknown("new".into())).1);
+    }
+
+    #[test]
+    fn a_cluster_may_exist_once_a_create_may_have_been_sent() {
+        let mut s = KlusterStatus::default();
+        assert!(!may_have_cluster(&s));
+        s.progress = Some(Progress::Pending);
+        assert!(!may_have_cluster(&s));
+        s.progress = Some(Progress::Creating);
+        assert!(may_have_cluster(&s));
+        s.progress = Some(Progress::Running);
+        s.cluster_id = Some("id".into());
+        assert!(may_have_cluster(&s));
     }
 }

@@ -3,7 +3,9 @@
 //! It answers the `/v2/kubernetes/...` operations of DigitalOcean's official contract
 //! (`contract/doks-openapi.yaml`) with state: clusters go from `provisioning` to `running` after
 //! [`StandinConfig::provision_delay`], deletes leave a cluster `deleting` for
-//! [`StandinConfig::delete_delay`] and then it is gone (404). It enforces DigitalOcean's per-token
+//! [`StandinConfig::delete_delay`] and then it is gone (404), and an upgrade (`POST …/upgrade` to one
+//! of the versions `GET …/upgrades` offers) leaves it `upgrading` for [`StandinConfig::upgrade_delay`],
+//! then `running` at the new version. It enforces DigitalOcean's per-token
 //! rate limits, validates request bodies like the real API (422 `unprocessable_entity`), records
 //! every request for assertions, and can inject [`Fault`]s.
 //!
@@ -51,6 +53,8 @@ pub const OPERATIONS: &[&str] = &[
     "get_kubeconfig",
     "get_credentials",
     "get_status_messages",
+    "get_available_upgrades",
+    "upgrade_cluster",
     "list_node_pools",
     "add_node_pool",
     "get_node_pool",
@@ -68,6 +72,9 @@ pub struct StandinConfig {
     /// After DELETE the cluster is `deleting` for this long, then gone: GET and DELETE answer 404
     /// (default 0: gone at once).
     pub delete_delay: Duration,
+    /// After `POST …/upgrade` the cluster is `upgrading` for this long, then `running` at the new
+    /// version (default 5 s).
+    pub upgrade_delay: Duration,
     /// Per-token rate limits; `None` means unlimited. Default: DigitalOcean's real limits.
     pub rate_limit: Option<RateLimitConfig>,
     /// If set, requests without `Authorization: Bearer <this token>` get 401 `unauthorized`.
@@ -80,6 +87,7 @@ impl Default for StandinConfig {
         StandinConfig {
             provision_delay: Duration::from_secs(5),
             delete_delay: Duration::ZERO,
+            upgrade_delay: Duration::from_secs(5),
             rate_limit: Some(RateLimitConfig::default()),
             token: None,
         }
@@ -116,7 +124,7 @@ pub struct StandinCluster {
     pub region: String,
     /// Version slug (`latest` and `1.33`-style requests are resolved to a full slug).
     pub version: String,
-    /// `status.state`: `provisioning`, `running` or `deleting`.
+    /// `status.state`: `provisioning`, `running`, `upgrading` or `deleting`.
     pub state: String,
     /// The API server URL; empty until the cluster is running.
     pub endpoint: String,
@@ -289,6 +297,11 @@ impl DoStandin {
     /// Changes the deletion delay for deletes from now on.
     pub fn set_delete_delay(&self, delay: Duration) {
         self.inner.lock().config.delete_delay = delay;
+    }
+
+    /// Changes the upgrade delay for upgrades from now on.
+    pub fn set_upgrade_delay(&self, delay: Duration) {
+        self.inner.lock().config.upgrade_delay = delay;
     }
 
     /// Replaces the rate limits (`None`: unlimited) and forgets the counted requests.

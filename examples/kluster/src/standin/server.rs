@@ -114,6 +114,8 @@ enum Route {
     Kubeconfig(String),
     Credentials(String),
     StatusMessages(String),
+    Upgrades(String),
+    Upgrade(String),
     Associated(String),
     DestroySelective(String),
     DestroyDangerous(String),
@@ -133,6 +135,8 @@ fn route(path: &str) -> Option<Route> {
         ["clusters", id, "kubeconfig"] => Route::Kubeconfig(s(id)),
         ["clusters", id, "credentials"] => Route::Credentials(s(id)),
         ["clusters", id, "status_messages"] => Route::StatusMessages(s(id)),
+        ["clusters", id, "upgrades"] => Route::Upgrades(s(id)),
+        ["clusters", id, "upgrade"] => Route::Upgrade(s(id)),
         ["clusters", id, "destroy_with_associated_resources"] => Route::Associated(s(id)),
         ["clusters", id, "destroy_with_associated_resources", "selective"] => Route::DestroySelective(s(id)),
         ["clusters", id, "destroy_with_associated_resources", "dangerous"] => Route::DestroyDangerous(s(id)),
@@ -156,6 +160,8 @@ fn operation(route: &Route, method: &Method) -> Result<&'static str, &'static st
         (Route::Kubeconfig(_), "GET") => Ok("get_kubeconfig"),
         (Route::Credentials(_), "GET") => Ok("get_credentials"),
         (Route::StatusMessages(_), "GET") => Ok("get_status_messages"),
+        (Route::Upgrades(_), "GET") => Ok("get_available_upgrades"),
+        (Route::Upgrade(_), "POST") => Ok("upgrade_cluster"),
         (Route::Associated(_), "GET") => Ok("list_associated_resources"),
         (Route::DestroySelective(_), "DELETE") => Ok("destroy_associated_resources_selective"),
         (Route::DestroyDangerous(_), "DELETE") => Ok("destroy_associated_resources_dangerous"),
@@ -168,6 +174,7 @@ fn operation(route: &Route, method: &Method) -> Result<&'static str, &'static st
         (Route::Clusters | Route::NodePools(_), _) => Err("GET, POST"),
         (Route::Cluster(_) | Route::NodePool(..), _) => Err("GET, PUT, DELETE"),
         (Route::DestroySelective(_) | Route::DestroyDangerous(_) | Route::Node(..), _) => Err("DELETE"),
+        (Route::Upgrade(_), _) => Err("POST"),
         _ => Err("GET"),
     }
 }
@@ -328,6 +335,7 @@ async fn process(
             base_url,
             provision_delay: s.config.provision_delay,
             delete_delay: s.config.delete_delay,
+            upgrade_delay: s.config.upgrade_delay,
         };
         dispatch(&mut s.store, &ctx, op, route, &query, &body)
     };
@@ -372,6 +380,8 @@ fn dispatch(
         ("get_kubeconfig", Route::Kubeconfig(id)) => store.kubeconfig(ctx, &id, query),
         ("get_credentials", Route::Credentials(id)) => store.credentials(ctx, &id, query),
         ("get_status_messages", Route::StatusMessages(id)) => store.status_messages(ctx, &id),
+        ("get_available_upgrades", Route::Upgrades(id)) => store.available_upgrades(ctx, &id),
+        ("upgrade_cluster", Route::Upgrade(id)) => store.upgrade_cluster(ctx, &id, &json()?),
         ("list_associated_resources", Route::Associated(id)) => store.list_associated_resources(ctx, &id),
         ("destroy_associated_resources_selective", Route::DestroySelective(id)) => {
             store.destroy_selective(ctx, &id, &json()?)
@@ -456,6 +466,18 @@ mod tests {
                 &format!("/v2/kubernetes/clusters/{id}/destroy_with_associated_resources/dangerous")
             ),
             Some(Ok("destroy_associated_resources_dangerous"))
+        );
+        assert_eq!(
+            op(Method::GET, &format!("/v2/kubernetes/clusters/{id}/upgrades")),
+            Some(Ok("get_available_upgrades"))
+        );
+        assert_eq!(
+            op(Method::POST, &format!("/v2/kubernetes/clusters/{id}/upgrade")),
+            Some(Ok("upgrade_cluster"))
+        );
+        assert_eq!(
+            op(Method::GET, &format!("/v2/kubernetes/clusters/{id}/upgrade")),
+            Some(Err("POST"))
         );
         assert_eq!(op(Method::GET, "/v2/droplets"), None);
         assert_eq!(op(Method::GET, "/v2/kubernetes/clusters/x/unknown"), None);

@@ -2,7 +2,8 @@
 //!
 //! Lifecycles are computed from `tokio::time::Instant`s compared at request time (no background
 //! tasks): a cluster is `provisioning` until its `ready_at`, then `running`; after a delete it is
-//! `deleting` until `gone_at`, then it is removed.
+//! `deleting` until `gone_at`, then it is removed; after an upgrade it is `upgrading` until the
+//! upgrade's end, then `running` at the new version.
 
 use super::clock::{Clock, base64};
 use super::{StandinCluster, StandinNodePool};
@@ -101,6 +102,7 @@ pub(crate) struct Ctx<'a> {
     pub base_url: &'a str,
     pub provision_delay: Duration,
     pub delete_delay: Duration,
+    pub upgrade_delay: Duration,
 }
 
 /// Query parameters, percent-decoded; the last value wins.
@@ -250,6 +252,8 @@ struct Cluster {
     ready_at: Instant,
     deleting_since: Option<Instant>,
     gone_at: Option<Instant>,
+    /// An upgrade under way: the version slug it goes to and when it is done.
+    upgrade: Option<(String, Instant)>,
 }
 
 impl Cluster {
@@ -258,6 +262,8 @@ impl Cluster {
             "deleting"
         } else if now < self.ready_at {
             "provisioning"
+        } else if self.upgrade.as_ref().is_some_and(|(_, done)| now < *done) {
+            "upgrading"
         } else {
             "running"
         }
@@ -312,8 +318,15 @@ pub(crate) struct Store {
 
 impl Store {
     /// Drops clusters whose deletion finished.
+    /// Drops clusters whose deletion finished and completes upgrades whose time has come.
     fn purge(&mut self, now: Instant) {
         self.clusters.retain(|c| c.gone_at.is_none_or(|g| now < g));
+        for c in &mut self.clusters {
+            if let Some((version, done)) = c.upgrade.take_if(|(_, done)| *done <= now) {
+                c.version = version;
+                c.modified = c.modified.max(done);
+            }
+        }
     }
 
     fn find(&mut self, now: Instant, id: &str) -> Result<usize, ApiError> {
@@ -441,14 +454,7 @@ impl Store {
             json!({
                 "options": {
                     "regions": REGIONS.iter().map(|(name, slug)| json!({"name": name, "slug": slug})).collect::<Vec<_>>(),
-                    "versions": VERSIONS
-                        .iter()
-                        .map(|(slug, k8s)| json!({
-                            "slug": slug,
-                            "kubernetes_version": k8s,
-                            "supported_features": ["cluster-autoscaler", "docr-integration", "ha-control-plane", "token-authentication"],
-                        }))
-                        .collect::<Vec<_>>(),
+                    "versions": VERSIONS.iter().map(|(slug, k8s)| version_json(slug, k8s)).collect::<Vec<_>>(),
                     "sizes": SIZES.iter().map(|s| json!({"name": s, "slug": s})).collect::<Vec<_>>(),
                 }
             }),
@@ -536,6 +542,7 @@ impl Store {
             ready_at: ctx.now + ctx.provision_delay,
             deleting_since: None,
             gone_at: None,
+            upgrade: None,
         };
         let body = json!({ "kubernetes_cluster": self.cluster_json(&cluster, ctx) });
         self.clusters.push(cluster);
@@ -725,6 +732,46 @@ impl Store {
     pub(crate) fn status_messages(&mut self, ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
         self.find(ctx.now, id)?;
         Reply::json(200, json!({ "messages": [] }))
+    }
+
+    pub(crate) fn available_upgrades(&mut self, ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
+        let i = self.find(ctx.now, id)?;
+        let versions = upgrades_for(&self.clusters[i]);
+        let body = if versions.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(versions.iter().map(|(slug, k8s)| version_json(slug, k8s)).collect())
+        };
+        Reply::json(200, json!({ "available_upgrade_versions": body }))
+    }
+
+    pub(crate) fn upgrade_cluster(&mut self, ctx: &Ctx, id: &str, body: &Value) -> Result<Reply, ApiError> {
+        let i = self.find(ctx.now, id)?;
+        let m = as_object(body)?;
+        let version = req_string(m, "", "version")?;
+        let c = &self.clusters[i];
+        match c.state(ctx.now) {
+            "running" => {}
+            "upgrading" => return Err(ApiError::unprocessable("the cluster is already being upgraded")),
+            state => {
+                return Err(ApiError::unprocessable(format!(
+                    "the cluster cannot be upgraded while it is {state}"
+                )));
+            }
+        }
+        let offered = upgrades_for(c);
+        if !offered.iter().any(|(slug, _)| *slug == version) {
+            let list = offered.iter().map(|(slug, _)| *slug).collect::<Vec<_>>().join(", ");
+            return Err(ApiError::unprocessable(format!(
+                "version {version:?} is not an available upgrade for this cluster (available: {})",
+                if list.is_empty() { "none" } else { &list }
+            )));
+        }
+        let c = &mut self.clusters[i];
+        c.upgrade = Some((version, ctx.now + ctx.upgrade_delay));
+        c.modified = ctx.now;
+        self.purge(ctx.now);
+        Reply::empty(202)
     }
 
     pub(crate) fn list_node_pools(&mut self, ctx: &Ctx, id: &str) -> Result<Reply, ApiError> {
@@ -951,6 +998,42 @@ fn resolve_version(requested: &str) -> String {
         return (*slug).to_owned();
     }
     requested.to_owned()
+}
+
+/// `1.33.5-do.0` as numbers (major, minor, patch, DigitalOcean revision); `None` for other shapes.
+pub(crate) fn parse_slug(slug: &str) -> Option<(u32, u32, u32, u32)> {
+    let (upstream, revision) = slug.split_once("-do.")?;
+    let mut parts = upstream.split('.').map(|p| p.parse::<u32>().ok());
+    let (major, minor, patch) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((major, minor, patch, revision.parse().ok()?))
+}
+
+/// The versions a cluster can be upgraded to, newest first: every offered version newer than
+/// its own, up to the next minor version (DOKS upgrades one minor version at a time). None while
+/// an upgrade is under way.
+fn upgrades_for(c: &Cluster) -> Vec<(&'static str, &'static str)> {
+    if c.upgrade.is_some() {
+        return Vec::new();
+    }
+    let Some(current) = parse_slug(&c.version) else {
+        return Vec::new();
+    };
+    VERSIONS
+        .iter()
+        .filter(|(slug, _)| parse_slug(slug).is_some_and(|v| v > current && v.0 == current.0 && v.1 <= current.1 + 1))
+        .copied()
+        .collect()
+}
+
+fn version_json(slug: &str, k8s: &str) -> Value {
+    json!({
+        "slug": slug,
+        "kubernetes_version": k8s,
+        "supported_features": ["cluster-autoscaler", "docr-integration", "ha-control-plane", "token-authentication"],
+    })
 }
 
 /// HA is on by default from DOKS 1.36.0.
@@ -1257,6 +1340,9 @@ mod tests {
         assert_eq!(resolve_version("1.33.1-do.0"), "1.33.1-do.0");
         assert!(ha_by_default("1.36.0-do.0"));
         assert!(!ha_by_default("1.34.1-do.0"));
+        assert_eq!(parse_slug("1.33.5-do.0"), Some((1, 33, 5, 0)));
+        assert_eq!(parse_slug("1.33"), None);
+        assert_eq!(parse_slug("latest"), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kgen_fake::FakeApiServer;
 use kluster::api::v1alpha1::{Kluster, KlusterSpec, NodePool, TokenSecretRef};
@@ -20,8 +20,60 @@ use tokio::task::JoinHandle;
 
 /// The token the stand-in accepts.
 pub const TOKEN: &str = "dop_v1_test_token";
-/// The namespace of every test object.
+/// The namespace of every test object, unless a test makes its own.
 pub const NS: &str = "default";
+/// The field manager of the tests' own writes (so that "unknown" in managedFields can only come
+/// from the operator).
+pub const TEST_MANAGER: &str = "kluster-test";
+
+/// Create parameters with the tests' field manager.
+pub fn post() -> PostParams {
+    PostParams {
+        field_manager: Some(TEST_MANAGER.into()),
+        ..Default::default()
+    }
+}
+
+/// Patch parameters with the tests' field manager.
+pub fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(TEST_MANAGER.into()),
+        ..Default::default()
+    }
+}
+
+/// Polls `check` every 25 ms until it holds; panics with `what` and the last `describe` after
+/// `timeout`. Nothing the fake does in the background (garbage collection, the namespace
+/// controller) is instantaneous: tests wait for it this way.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// One event as a test sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenEvent {
+    /// `Normal` or `Warning`.
+    pub type_: String,
+    /// The reason.
+    pub reason: String,
+    /// The note.
+    pub note: String,
+    /// `series.count`, 1 without a series.
+    pub count: i32,
+    /// The field managers of its managedFields.
+    pub managers: Vec<String>,
+}
 
 /// A running operator.
 pub struct RunningOperator {
@@ -42,6 +94,12 @@ impl RunningOperator {
     pub async fn kill(self) {
         self.task.abort();
         let _ = self.task.await;
+    }
+
+    /// Waits until it ends by itself.
+    pub async fn wait(mut self) -> Result<(), OperatorError> {
+        let _keep = self.stop.take();
+        (&mut self.task).await.expect("the operator task does not panic")
     }
 
     /// Whether it has ended.
@@ -74,6 +132,7 @@ impl Env {
         Self::with_standin(StandinConfig {
             provision_delay,
             delete_delay: Duration::from_millis(100),
+            upgrade_delay: Duration::from_millis(300),
             rate_limit: None,
             token: Some(TOKEN.to_string()),
         })
@@ -108,13 +167,27 @@ impl Env {
 
     /// Creates the Secret `name` with the test token under `token`.
     pub async fn create_token_secret(&self, name: &str) {
+        self.create_token_secret_in(NS, name).await;
+    }
+
+    /// Creates the Secret `namespace/name` with the test token under `token`.
+    pub async fn create_token_secret_in(&self, namespace: &str, name: &str) {
         let secret: Secret = serde_json::from_value(serde_json::json!({
-            "metadata": {"name": name, "namespace": NS},
+            "metadata": {"name": name, "namespace": namespace},
             "stringData": {"token": TOKEN},
         }))
         .unwrap();
-        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), NS);
-        secrets.create(&PostParams::default(), &secret).await.unwrap();
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        secrets.create(&post(), &secret).await.unwrap();
+    }
+
+    /// Creates a namespace.
+    pub async fn create_namespace(&self, name: &str) {
+        let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).unwrap();
+        Api::<Namespace>::all(self.client.clone())
+            .create(&post(), &ns)
+            .await
+            .unwrap();
     }
 
     /// Starts an operator without leader election.
@@ -156,27 +229,52 @@ impl Env {
 
     /// The Klusters API.
     pub fn klusters(&self) -> Api<Kluster> {
-        Api::namespaced(self.client.clone(), NS)
+        self.klusters_in(NS)
+    }
+
+    /// The Klusters API of a namespace.
+    pub fn klusters_in(&self, namespace: &str) -> Api<Kluster> {
+        Api::namespaced(self.client.clone(), namespace)
     }
 
     /// The Secrets API.
     pub fn secrets(&self) -> Api<Secret> {
-        Api::namespaced(self.client.clone(), NS)
+        self.secrets_in(NS)
+    }
+
+    /// The Secrets API of a namespace.
+    pub fn secrets_in(&self, namespace: &str) -> Api<Secret> {
+        Api::namespaced(self.client.clone(), namespace)
     }
 
     /// Creates a Kluster with one pool `default` of `count` nodes.
     pub async fn create_kluster(&self, name: &str, count: i32) -> Kluster {
-        self.klusters()
-            .create(&PostParams::default(), &kluster(name, count))
-            .await
-            .unwrap()
+        self.create_kluster_in(NS, name, count).await
+    }
+
+    /// Creates a Kluster in `namespace` with one pool `default` of `count` nodes.
+    pub async fn create_kluster_in(&self, namespace: &str, name: &str, count: i32) -> Kluster {
+        let mut k = kluster(name, count);
+        k.metadata.namespace = Some(namespace.to_string());
+        self.klusters_in(namespace).create(&post(), &k).await.unwrap()
     }
 
     /// Waits until `check` holds for the Kluster (panics after `timeout`, showing the last state).
     pub async fn wait_for(&self, name: &str, timeout: Duration, check: impl Fn(&Kluster) -> bool) -> Kluster {
+        self.wait_for_in(NS, name, timeout, check).await
+    }
+
+    /// [`Env::wait_for`] in `namespace`.
+    pub async fn wait_for_in(
+        &self,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+        check: impl Fn(&Kluster) -> bool,
+    ) -> Kluster {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let current = self.klusters().get_opt(name).await.unwrap();
+            let current = self.klusters_in(namespace).get_opt(name).await.unwrap();
             if let Some(k) = current.as_ref().filter(|k| check(k)) {
                 return k.clone();
             }
@@ -184,7 +282,7 @@ impl Env {
                 panic!(
                     "timed out waiting for {name}; last state: {:#?}\nevents: {:#?}\nDigitalOcean requests: {:#?}",
                     current.map(|k| k.status),
-                    self.events(name).await,
+                    self.events_in(namespace, name).await,
                     self.standin
                         .requests()
                         .iter()
@@ -202,7 +300,7 @@ impl Env {
         let patch = serde_json::json!({"spec": {"nodePools": pools}});
         let patched = self
             .klusters()
-            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .patch(name, &patch_params(), &Patch::Merge(&patch))
             .await
             .unwrap();
         let generation = patched.metadata.generation;
@@ -227,7 +325,26 @@ impl Env {
 
     /// `(type, reason, note)` of the events about `name`, oldest first.
     pub async fn events(&self, name: &str) -> Vec<(String, String, String)> {
-        let api: Api<Event> = Api::namespaced(self.client.clone(), NS);
+        self.events_in(NS, name).await
+    }
+
+    /// [`Env::events`] in `namespace`.
+    pub async fn events_in(&self, namespace: &str, name: &str) -> Vec<(String, String, String)> {
+        self.seen_events_in(namespace, name)
+            .await
+            .into_iter()
+            .map(|e| (e.type_, e.reason, e.note))
+            .collect()
+    }
+
+    /// The events about `name` with their series counts and field managers, oldest first.
+    pub async fn seen_events(&self, name: &str) -> Vec<SeenEvent> {
+        self.seen_events_in(NS, name).await
+    }
+
+    /// [`Env::seen_events`] in `namespace`.
+    pub async fn seen_events_in(&self, namespace: &str, name: &str) -> Vec<SeenEvent> {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), namespace);
         let mut events: Vec<Event> = api
             .list(&ListParams::default())
             .await
@@ -239,13 +356,29 @@ impl Env {
         events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
         events
             .into_iter()
-            .map(|e| {
-                (
-                    e.type_.unwrap_or_default(),
-                    e.reason.unwrap_or_default(),
-                    e.note.unwrap_or_default(),
-                )
+            .map(|e| SeenEvent {
+                managers: e
+                    .metadata
+                    .managed_fields
+                    .iter()
+                    .flatten()
+                    .map(|m| m.manager.clone().unwrap_or_default())
+                    .collect(),
+                count: e.series.as_ref().map(|s| s.count).unwrap_or(1),
+                type_: e.type_.unwrap_or_default(),
+                reason: e.reason.unwrap_or_default(),
+                note: e.note.unwrap_or_default(),
             })
+            .collect()
+    }
+
+    /// The notes of the events about `name` with `reason`, oldest first.
+    pub async fn notes(&self, name: &str, reason: &str) -> Vec<String> {
+        self.events(name)
+            .await
+            .into_iter()
+            .filter(|(_, r, _)| r == reason)
+            .map(|(_, _, note)| note)
             .collect()
     }
 

@@ -40,7 +40,9 @@ pub struct KlusterSpec {
     /// DigitalOcean region slug, such as `nyc1` or `fra1`. Cannot be changed.
     #[kgen(min_length = 1, pattern = "^[a-z]{3}[0-9]$", immutable)]
     pub region: String,
-    /// Kubernetes version slug, such as `1.33.1-do.0`, or `latest`.
+    /// Kubernetes version: a slug such as `1.33.1-do.0`, a minor version such as `1.33` (its newest
+    /// patch), or `latest` (the newest version when the cluster is created; never an upgrade). A
+    /// newer version upgrades the cluster; an older one is refused.
     ///
     /// +kubebuilder:validation:MinLength=1
     pub version: String,
@@ -101,6 +103,8 @@ pub enum Progress {
     Creating,
     /// The cluster is running.
     Running,
+    /// The cluster is being upgraded to a newer Kubernetes version.
+    Upgrading,
     /// The cluster is being deleted.
     Deleting,
     /// Something went wrong; see the conditions.
@@ -120,7 +124,11 @@ pub struct KlusterStatus {
     /// Name of the Secret holding the cluster's kubeconfig.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubeconfig_secret: Option<String>,
-    /// Latest observations of the Kluster's state (Ready).
+    /// The Kubernetes version slug the cluster runs, as DigitalOcean reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Latest observations of the Kluster's state: Ready (the cluster runs and its kubeconfig is
+    /// stored) and Synced (DigitalOcean matches the spec: node pools and version).
     ///
     /// +listType=map
     /// +listMapKey=type
