@@ -58,6 +58,32 @@ fn read_regular(path: &Path) -> Option<Vec<u8>> {
     fs::read(path).ok()
 }
 
+/// True if `path` is a regular file holding exactly `contents`; read in pieces, so a large
+/// generated file is not held twice in memory.
+fn same_contents(path: &Path, contents: &[u8]) -> bool {
+    use std::io::Read;
+    let Some(meta) = fs::metadata(path).ok().filter(fs::Metadata::is_file) else {
+        return false;
+    };
+    if meta.len() != contents.len() as u64 {
+        return false;
+    }
+    let Ok(mut file) = fs::File::open(path) else {
+        return false;
+    };
+    let mut buf = vec![0u8; 64 << 10];
+    let mut rest = contents;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && buf[..n] == rest[..n] => rest = &rest[n..],
+            Ok(_) => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+}
+
 /// Writes every changed file to a temporary file beside its target.
 fn stage(
     dir: &Path,
@@ -68,7 +94,7 @@ fn stage(
 ) -> io::Result<()> {
     for f in files {
         let target = dir.join(&f.name);
-        if read_regular(&target).is_some_and(|old| old == f.contents.as_bytes()) {
+        if same_contents(&target, f.contents.as_bytes()) {
             report.unchanged.push(target);
             continue;
         }
