@@ -56,7 +56,8 @@ struct RunArgs {
     /// Hold a coordination.k8s.io Lease while reconciling, so only one replica acts.
     #[arg(long)]
     leader_elect: bool,
-    /// Namespace of the leader-election Lease (default: $POD_NAMESPACE, else kluster-system).
+    /// Namespace of the leader-election Lease (default: $POD_NAMESPACE, else kluster-system). The
+    /// operator exits at start if RBAC does not let it use the Lease there.
     #[arg(long)]
     lease_namespace: Option<String>,
     /// Name of the leader-election Lease.
@@ -68,7 +69,7 @@ struct RunArgs {
     /// This replica's identity (default: $POD_NAME, else a random name).
     #[arg(long)]
     identity: Option<String>,
-    /// Port of /healthz, /readyz and /metrics (0 turns them off).
+    /// Port of /healthz, /readyz (ready while standing by too) and /metrics (0 turns them off).
     #[arg(long, default_value_t = 8081)]
     health_port: u16,
     /// Log format.

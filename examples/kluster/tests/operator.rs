@@ -662,11 +662,12 @@ async fn a_deleted_kubeconfig_secret_is_recreated_at_once() {
         },
     )
     .await;
-    let restored = env.notes("kc", "KubeconfigRestored").await;
-    assert_eq!(
-        restored,
-        ["Secret default/kc-kubeconfig was missing; stored the kubeconfig again"]
-    );
+    // The event follows the write.
+    let expected = "Secret default/kc-kubeconfig was missing; stored the kubeconfig again";
+    eventually("the KubeconfigRestored event", WAIT, || async {
+        env.notes("kc", "KubeconfigRestored").await == [expected]
+    })
+    .await;
     assert!(is_running(&env.klusters().get("kc").await.unwrap()));
     operator.stop().await.unwrap();
 }

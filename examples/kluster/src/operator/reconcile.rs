@@ -635,6 +635,19 @@ impl Reconciler<'_> {
                     ),
                     false,
                 ),
+                Need::Upgrade if upgrade_pending(&before) => {
+                    upgrading = true;
+                    progress = Progress::Upgrading;
+                    (
+                        false,
+                        reasons::UPGRADING,
+                        format!(
+                            "waiting for DigitalOcean to start upgrading cluster {} from {}",
+                            cluster.id, cluster.version
+                        ),
+                        false,
+                    )
+                }
                 Need::Upgrade if !state_is(cluster, &ClusterState::Running) => (
                     false,
                     reasons::UPGRADING,
@@ -857,15 +870,23 @@ impl Reconciler<'_> {
         if !self.kluster.finalizers().iter().any(|f| f == FINALIZER) {
             return Ok(Outcome::Done);
         }
-        let current = status::current(&self.kluster);
+        let mut current = status::current(&self.kluster);
+        if status::may_have_cluster(&current) && !deletion_requested(&current) {
+            // The cache may not have our last status write (Deleting) yet: read the Kluster
+            // itself, so the DELETE is sent once.
+            match self.klusters().get_opt(&self.name()).await? {
+                Some(fresh) => self.kluster = fresh,
+                None => return Ok(Outcome::Done),
+            }
+            current = status::current(&self.kluster);
+        }
         if !status::may_have_cluster(&current) {
             // No cluster recorded and no create ever sent: nothing to clean up, no token needed.
             self.remove_finalizer().await?;
             info!(namespace = %self.namespace, name = %self.name(), "finalized; no cluster had been created");
             return Ok(Outcome::Done);
         }
-        let delete_requested = current.progress == Some(Progress::Deleting)
-            && status::ready_condition(&current).is_some_and(|c| c.reason == reasons::DELETING);
+        let delete_requested = deletion_requested(&current);
         let token = self.token().await?;
         let client = self.ctx.digitalocean.client(token.token);
         let cluster_id = match current.cluster_id.clone() {
@@ -923,6 +944,27 @@ impl Reconciler<'_> {
         info!(namespace = %self.namespace, name = %self.name(), cluster = ?cluster_id, "finalized");
         Ok(Outcome::Done)
     }
+}
+
+/// Whether the DELETE of the cluster was sent (and recorded).
+fn deletion_requested(status: &KlusterStatus) -> bool {
+    status.progress == Some(Progress::Deleting)
+        && status::ready_condition(status).is_some_and(|c| c.reason == reasons::DELETING)
+}
+
+/// How long after an accepted upgrade request a cluster that still runs its old version is given
+/// to start upgrading before the request is made again.
+const UPGRADE_START_GRACE: Duration = Duration::from_secs(600);
+
+/// Whether an upgrade was requested recently and DigitalOcean may not have started it yet (it
+/// offers no upgrade meanwhile, which is no reason to report one unavailable).
+fn upgrade_pending(before: &KlusterStatus) -> bool {
+    before.progress == Some(Progress::Upgrading)
+        && status::synced_condition(before).is_some_and(|c| {
+            c.reason == reasons::UPGRADING
+                && Duration::try_from(Timestamp::now().duration_since(c.last_transition_time.0))
+                    .is_ok_and(|since| since < UPGRADE_START_GRACE)
+        })
 }
 
 fn state_is(cluster: &Cluster, state: &ClusterState) -> bool {

@@ -35,7 +35,7 @@ pub const TOKEN_FINALIZER: &str = "kgen.dev/token-in-use";
 pub const TOKEN_INDEX: &str = "token-secret";
 
 /// Token Secrets to check, by `(namespace, name)`.
-pub type SecretQueue = WorkQueue<(String, String)>;
+pub type SecretQueue = WorkQueue<SecretKey>;
 
 /// The [`TOKEN_INDEX`] value of a Secret.
 pub fn index_key(namespace: &str, name: &str) -> String {
@@ -55,10 +55,13 @@ pub fn holds(kluster: &Kluster) -> bool {
     kluster.finalizers().iter().any(|f| f == FINALIZER) && status::may_have_cluster(&status::current(kluster))
 }
 
+/// A Secret's `(namespace, name)`.
+type SecretKey = (String, String);
+
 /// One async lock per token Secret.
 #[derive(Default)]
 pub struct TokenLocks {
-    locks: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<SecretKey, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl TokenLocks {
