@@ -139,7 +139,7 @@ fn rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutp
     let mut out = crds(opts, &mut diags)?;
     // Code generation allocates as much again as the CRDs: let the allocator give back what the
     // syntax trees left first.
-    source::trees_freed();
+    source::memory(source::Memory::Codegen);
     let source = codegen::generate(&out.api, &out.crds, &out.clients, codegen, &mut diags);
     timings::mark("codegen");
     if diags.has_errors() {

@@ -173,18 +173,26 @@ unsafe extern "C" {
     fn mi_collect(force: bool);
 }
 
-/// Gives the memory of the freed syntax trees back to the system before code generation.
-/// mimalloc keeps freed pages for a while, and most of those of the threads that parsed are not
-/// reused by the thread that generates code: without this, `kgen client` peaks 35-60 MB higher.
-fn collect() {
-    // SAFETY: mi_collect takes no pointer and may be called at any time from any thread.
-    unsafe { mi_collect(true) };
+/// Tunes memory at the pipeline's turning points (figures from the 100k-line tree of the crd
+/// bench, on Linux with transparent huge pages on `madvise`, which mimalloc asks for):
+/// - while parsing, huge pages save a third of the CPU time the kernel spends mapping the syntax
+///   trees (dense, short-lived); once the trees are freed, what is allocated is sparser, and 2 MiB
+///   mapped for each first touch made the peak RSS 10-25 MB higher: they are turned off then;
+/// - before code generation, mimalloc gives the freed memory back: it keeps freed pages for a
+///   while, and most of those of the threads that parsed are not reused by the thread that
+///   generates code, which peaked 35-60 MB higher without this.
+fn memory(point: kgen_build::source::Memory) {
+    match point {
+        kgen_build::source::Memory::TreesFreed => {
+            #[cfg(target_os = "linux")]
+            no_transparent_huge_pages();
+        }
+        // SAFETY: mi_collect takes no pointer and may be called at any time from any thread.
+        kgen_build::source::Memory::Codegen => unsafe { mi_collect(true) },
+    }
 }
 
-/// Turns transparent huge pages off for this process. mimalloc asks for them on its arenas, and
-/// the kernel then maps (and zeroes) 2 MiB wherever a page is first touched: kgen's peak RSS was
-/// 15-40 MB higher with them (varying from run to run), and zeroing them cost as much CPU time as
-/// the page faults they save.
+/// Turns transparent huge pages off for this process from now on (pages already mapped stay).
 #[cfg(target_os = "linux")]
 fn no_transparent_huge_pages() {
     use std::ffi::{c_int, c_ulong};
@@ -206,9 +214,7 @@ fn no_transparent_huge_pages() {
 }
 
 fn main() -> ExitCode {
-    #[cfg(target_os = "linux")]
-    no_transparent_huge_pages();
-    kgen_build::source::on_trees_freed(collect);
+    kgen_build::source::on_memory(memory);
     let code = run();
     kgen_build::timings::report();
     code

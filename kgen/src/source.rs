@@ -81,23 +81,30 @@ pub fn with_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// What [`on_trees_freed`] registered.
-static TREES_FREED: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
-
-/// Registers a function the pipeline calls on its own thread when the syntax trees (the largest
-/// part of its memory, most of it freed on threads that have ended) are long freed and much is
-/// still to be allocated: before generating Rust code. An allocator that keeps freed memory for a
-/// while can give it back to the system there, so that code generation does not add to it. The
-/// `kgen` command registers mimalloc's collection; `kgen crd`, which allocates less after the
-/// trees, does without (collecting costs page faults). Only the first registration counts.
-pub fn on_trees_freed(f: fn()) {
-    let _ = TREES_FREED.set(f);
+/// Where the pipeline's memory changes character, for an allocator to adapt ([`on_memory`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Memory {
+    /// Every syntax tree is freed. They were the largest part of the memory, allocated densely
+    /// (mostly on threads that have ended by now); what comes next is smaller and sparser.
+    TreesFreed,
+    /// Code generation starts: it allocates about as much again as the CRDs, on one thread.
+    Codegen,
 }
 
-/// Calls what [`on_trees_freed`] registered.
-pub(crate) fn trees_freed() {
-    if let Some(f) = TREES_FREED.get() {
-        f();
+/// What [`on_memory`] registered.
+static ON_MEMORY: std::sync::OnceLock<fn(Memory)> = std::sync::OnceLock::new();
+
+/// Registers a function the pipeline calls on its own thread at each [`Memory`] point. The `kgen`
+/// command uses it to tune mimalloc and the kernel (see its `main.rs`); a build script needs
+/// nothing. Only the first registration counts.
+pub fn on_memory(f: fn(Memory)) {
+    let _ = ON_MEMORY.set(f);
+}
+
+/// Calls what [`on_memory`] registered.
+pub(crate) fn memory(point: Memory) {
+    if let Some(f) = ON_MEMORY.get() {
+        f(point);
     }
 }
 

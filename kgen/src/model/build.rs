@@ -276,6 +276,7 @@ pub fn types_of(f: &SourceFile, tables: &Tables, diags: &mut Diagnostics) -> Vec
 /// [`crate::source::threads`] threads; each syntax tree is freed as soon as its types are built.
 pub fn load(paths: &[PathBuf], diags: &mut Diagnostics) -> (Api, Inputs) {
     let (tables, types, inputs) = crate::source::load_with(paths, diags, scan, merge, types_of);
+    crate::source::memory(crate::source::Memory::TreesFreed);
     crate::timings::mark("types");
     (finish(tables, types, diags), inputs)
 }
