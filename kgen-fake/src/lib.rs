@@ -255,6 +255,17 @@ impl kgen_runtime::FromCrds for FakeApiServer {
     ) -> Self {
         crds.into_iter().fold(FakeApiServer::new(), FakeApiServer::with_crd)
     }
+
+    fn from_crds_with_converters(
+        crds: Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>,
+        converters: Vec<Arc<dyn kgen_runtime::conversion::Converter>>,
+    ) -> Self {
+        let server = Self::from_crds(crds);
+        for converter in converters {
+            server.add_converter(converter);
+        }
+        server
+    }
 }
 
 impl FakeApiServer {
@@ -292,6 +303,20 @@ impl FakeApiServer {
             st.gc_pending = false;
         }
         server
+    }
+
+    /// Registers the conversion of one kind between its versions, which the server runs in
+    /// process where a real one would call the CRD's conversion webhook. Replaces an earlier one
+    /// for the same group and resource.
+    pub fn with_converter(self, converter: impl kgen_runtime::conversion::Converter + 'static) -> Self {
+        self.add_converter(Arc::new(converter));
+        self
+    }
+
+    /// Like [`Self::with_converter`], for a shared converter.
+    pub fn add_converter(&self, converter: Arc<dyn kgen_runtime::conversion::Converter>) {
+        let key = (converter.group().to_string(), converter.plural().to_string());
+        self.lock().converters.insert(key, converter);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

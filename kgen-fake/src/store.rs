@@ -134,6 +134,8 @@ pub(crate) struct State {
     pub gc_scheduled: bool,
     /// The state itself, for the collection task.
     pub self_ref: Weak<Mutex<State>>,
+    /// Conversions registered in process, by (group, plural).
+    pub converters: BTreeMap<(String, String), Arc<dyn kgen_runtime::conversion::Converter>>,
 }
 
 impl State {
@@ -158,6 +160,7 @@ impl State {
             gc_pending: false,
             gc_scheduled: false,
             self_ref: Weak::new(),
+            converters: BTreeMap::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! - [`informer`]: shared informers with event handlers (add, update with the old object, delete,
 //!   deletes after a relist), an indexed cache, listers and a shared informer factory.
 //! - [`client`]: small helpers the generated typed clients call.
+//! - [`conversion`]: conversion of a kind between its versions through the hub (storage) version.
 //! - [`FromCrds`]: how the generated `fake_api_server()` makes a test server without this crate
 //!   depending on one (the `kgen-fake` crate implements it).
 //!
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod conversion;
 pub mod informer;
 pub mod workqueue;
 
@@ -30,6 +32,14 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 pub trait FromCrds: Sized {
     /// A new server with `crds` installed.
     fn from_crds(crds: Vec<CustomResourceDefinition>) -> Self;
+
+    /// A new server with `crds` installed and `converters` run in process for the kinds whose
+    /// CRD asks for webhook conversion (what the generated `fake_api_server()` calls when the
+    /// API has conversions).
+    fn from_crds_with_converters(
+        crds: Vec<CustomResourceDefinition>,
+        converters: Vec<std::sync::Arc<dyn conversion::Converter>>,
+    ) -> Self;
 }
 
 /// What the typed clients' `delete` and `delete_collection` return: `Left` with the object while
