@@ -137,6 +137,7 @@ pub trait Converter: Send + Sync {
     /// Converts a whole object (with `apiVersion`) of any version to the hub version.
     fn to_hub(&self, object: Value) -> Result<Value, ConversionError>;
     /// Converts a whole object of the hub version to `version` (a version name, such as `v1alpha1`).
+    #[allow(clippy::wrong_self_convention)] // `self` is the converter, not the object converted
     fn from_hub(&self, hub: Value, version: &str) -> Result<Value, ConversionError>;
 }
 
@@ -208,6 +209,21 @@ pub fn convert(converter: &dyn Converter, object: Value, desired_api_version: &s
         out.insert("metadata".into(), metadata);
     }
     Ok(converted)
+}
+
+/// The version of an object: the part of its `apiVersion` after the group (`v1beta1` of
+/// `kgen.dev/v1beta1`).
+///
+/// ```
+/// let object = serde_json::json!({"apiVersion": "kgen.dev/v1beta1", "kind": "Kluster"});
+/// assert_eq!(kgen_runtime::conversion::version_of(&object).unwrap(), "v1beta1");
+/// ```
+pub fn version_of(object: &Value) -> Result<&str, ConversionError> {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ConversionError::new("the object has no apiVersion"))?;
+    Ok(api_version.rsplit_once('/').map_or(api_version, |(_, v)| v))
 }
 
 /// The version part of `api_version`, which must be in the converter's group and versions.

@@ -31,6 +31,7 @@ pub struct Builder {
     emit_rerun_if_changed: Option<bool>,
     max_desc_len: Option<usize>,
     kube_version: Option<crate::KubeVersion>,
+    conversion_webhook: bool,
     /// Set by `format(false)`; the default (`false`) formats.
     unformatted: bool,
 }
@@ -140,6 +141,14 @@ impl Builder {
         self
     }
 
+    /// Webhook conversion for every kind with several versions (as `+kgen:conversion:webhook`
+    /// on each): the CRDs get `spec.conversion.strategy: Webhook` and the generated code gets the
+    /// conversions through the storage version (`conversions()`, one `Converter` per kind).
+    pub fn conversion_webhook(mut self, on: bool) -> Self {
+        self.conversion_webhook = on;
+        self
+    }
+
     /// Generates. Writes nothing on error; rewrites a file only when its content changed.
     pub fn generate(self) -> Result<BuildReport, BuildError> {
         let out_dir = match self
@@ -155,6 +164,7 @@ impl Builder {
             header: None,
             max_desc_len: self.max_desc_len,
             kube_version: self.kube_version.unwrap_or_default(),
+            conversion_webhook: self.conversion_webhook,
         };
         let codegen = CodegenOptions {
             crate_path: self.crate_path.clone().unwrap_or_else(|| "crate".into()),

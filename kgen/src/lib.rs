@@ -49,6 +49,9 @@ pub struct CrdOptions {
     pub max_desc_len: Option<usize>,
     /// The Kubernetes version whose built-in types (`PodTemplateSpec`, ...) are embedded (default: newest).
     pub kube_version: KubeVersion,
+    /// Webhook conversion (`spec.conversion.strategy: Webhook`, default service) for every kind
+    /// with several versions, as `+kgen:conversion:webhook` asks for one group or kind.
+    pub conversion_webhook: bool,
 }
 
 impl CrdOptions {
@@ -92,7 +95,7 @@ fn crds(opts: &CrdOptions, diags: &mut Diagnostics) -> Result<CrdOutput, Failed>
     // Each syntax tree is freed as soon as its types are built: they are the largest thing in memory.
     let (api, inputs) = model::load(&opts.paths, diags);
     timings::mark("model");
-    let crds = crd::assemble(&api, opts.kube_version, diags);
+    let crds = crd::assemble(&api, opts.kube_version, opts.conversion_webhook, diags);
     timings::mark("crds");
     let clients = model::client::client_specs(&api, diags);
     if diags.has_errors() {

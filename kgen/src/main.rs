@@ -92,6 +92,10 @@ struct CrdArgs {
     /// Kubernetes version whose built-in types (PodTemplateSpec, Container, ...) the schemas embed [default: newest].
     #[arg(long, value_name = "1.x")]
     kube_version: Option<kgen_build::KubeVersion>,
+    /// Webhook conversion for every kind with several versions (spec.conversion.strategy: Webhook,
+    /// service webhook-service/system, path /convert), as +kgen:conversion:webhook on each.
+    #[arg(long)]
+    conversion_webhook: bool,
 }
 
 #[derive(Args)]
@@ -117,6 +121,10 @@ struct ClientArgs {
     /// Kubernetes version whose built-in types the embedded CRDs use [default: newest].
     #[arg(long, value_name = "1.x")]
     kube_version: Option<kgen_build::KubeVersion>,
+    /// Webhook conversion for every kind with several versions (spec.conversion.strategy: Webhook,
+    /// service webhook-service/system, path /convert), as +kgen:conversion:webhook on each.
+    #[arg(long)]
+    conversion_webhook: bool,
 }
 
 #[derive(Args)]
@@ -256,6 +264,7 @@ fn crd(args: CrdArgs) -> ExitCode {
         header,
         max_desc_len: args.max_desc_len,
         kube_version: args.kube_version.unwrap_or_default(),
+        conversion_webhook: args.conversion_webhook,
     };
     // The process ends right after: freeing the model, schemas and output piece by piece would
     // only cost time (about 5% of a large run).
@@ -309,6 +318,7 @@ fn client(args: ClientArgs) -> ExitCode {
     };
     let opts = kgen_build::CrdOptions {
         kube_version: args.kube_version.unwrap_or_default(),
+        conversion_webhook: args.conversion_webhook,
         ..kgen_build::CrdOptions::new(args.paths)
     };
     let codegen = kgen_build::codegen::CodegenOptions {

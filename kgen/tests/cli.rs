@@ -49,7 +49,7 @@ fn two_runs_are_byte_identical() {
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     let (fa, fb) = (read_dir(a.path()), read_dir(b.path()));
-    assert_eq!(fa.len(), 7);
+    assert_eq!(fa.len(), 8);
     assert_eq!(fa, fb);
 }
 

@@ -38,7 +38,8 @@ fn snapshots() {
             "markers.corpus.kgen.dev_fleets.yaml",
             "markers.corpus.kgen.dev_gadgets.yaml",
             "markers.corpus.kgen.dev_widgets.yaml",
-            "shapes.corpus.kgen.dev_shapes.yaml"
+            "shapes.corpus.kgen.dev_shapes.yaml",
+            "versioned.corpus.kgen.dev_gizmoes.yaml"
         ]
     );
     for f in &out.files {
@@ -317,4 +318,38 @@ fn both_spellings_give_the_same_schema() {
         fleet["spec"]["versions"][0]["selectableFields"],
         json!([{"jsonPath": ".spec.tier"}, {"jsonPath": ".spec.replicas"}])
     );
+}
+
+#[test]
+fn conversion_webhook_marker_writes_spec_conversion() {
+    let c = corpus();
+    let crd = &c["versioned.corpus.kgen.dev_gizmoes.yaml"];
+    assert_eq!(
+        crd["spec"]["conversion"],
+        json!({
+            "strategy": "Webhook",
+            "webhook": {
+                "clientConfig": {"service": {"name": "webhook-service", "namespace": "system", "path": "/convert"}},
+                "conversionReviewVersions": ["v1"],
+            },
+        })
+    );
+    // Other multi-version kinds keep the API server's default, None.
+    assert!(
+        c["shapes.corpus.kgen.dev_shapes.yaml"]["spec"]
+            .get("conversion")
+            .is_none()
+    );
+    // The flag asks for it for every kind with several versions, and leaves one-version kinds alone.
+    let opts = CrdOptions {
+        conversion_webhook: true,
+        ..CrdOptions::new(["tests/fixtures/corpus"])
+    };
+    let out = kgen_build::generate_crds(&opts).unwrap_or_else(|e| panic!("{e}"));
+    for f in &out.files {
+        let v: Value = serde_saphyr::from_str(&f.contents).unwrap();
+        let versions = v["spec"]["versions"].as_array().unwrap().len();
+        let strategy = v["spec"]["conversion"]["strategy"].as_str();
+        assert_eq!(strategy, (versions > 1).then_some("Webhook"), "{}", f.name);
+    }
 }

@@ -29,6 +29,32 @@ fn errors_of(name: &str) -> String {
     failed.to_string()
 }
 
+/// Runs `kgen client` on one fixture whose CRDs are fine and whose generated code cannot be made.
+fn codegen_errors_of(name: &str) -> String {
+    let path = Path::new("tests/fixtures/errors").join(format!("{name}.rs"));
+    if let Err(f) = kgen_build::generate_crds(&CrdOptions::new([&path])) {
+        panic!("{name}: the CRDs should build: {f}");
+    }
+    match kgen_build::generate_rust(&CrdOptions::new([&path]), &Default::default()) {
+        Ok(_) => panic!("{name}: expected errors from code generation"),
+        Err(f) => {
+            assert!(
+                f.diagnostics.iter().all(|d| d.location.is_some()),
+                "{name}: unlocated error"
+            );
+            f.to_string()
+        }
+    }
+}
+
+#[test]
+fn conversion_fields_differ() {
+    insta::assert_snapshot!(
+        "conversion_fields_differ",
+        codegen_errors_of("conversion_fields_differ")
+    );
+}
+
 macro_rules! error_case {
     ($name:ident) => {
         #[test]
@@ -42,6 +68,7 @@ error_case!(attr_unknown);
 error_case!(bad_cel);
 error_case!(bad_enum_word);
 error_case!(bad_pattern);
+error_case!(conversion_webhook_bad_args);
 error_case!(default_not_in_enum);
 error_case!(default_out_of_range);
 error_case!(duplicate_json_name);

@@ -42,6 +42,7 @@ fn crds_lists_every_kinds_crd_once_sorted_by_name() {
         [
             "fleets.markers.corpus.kgen.dev",
             "gadgets.markers.corpus.kgen.dev",
+            "gizmoes.versioned.corpus.kgen.dev",
             "probes.gostyle.corpus.kgen.dev",
             "runners.gostyle.corpus.kgen.dev",
             // Shape has no +genclient, but the fake still needs its CRD.

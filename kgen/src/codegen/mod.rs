@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod client;
+pub mod conversion;
 pub mod informers;
 pub mod resource;
 
@@ -211,6 +212,8 @@ pub fn generate(
         }
         items.extend(resource::resource_items(api, k, &opts.crate_path, diags));
     }
+    let conversions = conversion::conversions(api, &infos, &opts.crate_path, diags);
+    items.extend(conversions.items);
 
     // Group clients by group-version module.
     let mut by_gv: BTreeMap<String, Vec<(&KindInfo, &ClientSpec)>> = BTreeMap::new();
@@ -438,6 +441,21 @@ pub fn generate(
         let ty = rust_path(&opts.crate_path, &api.ty(k.kind.type_id).rust_path);
         all_crds.entry(format!("{}.{}", k.plural, k.group)).or_insert(ty);
     }
+    let converters = &conversions.converters;
+    if !converters.is_empty() {
+        items.extend(quote! {
+            /// The conversion of every kind whose CRD converts through a webhook, one per kind, for
+            /// `kgen_webhook` (or any server of `ConversionReview`s) and the fake API server (kgen).
+            pub fn conversions() -> ::std::vec::Vec<::std::sync::Arc<dyn ::kgen_runtime::conversion::Converter>> {
+                ::std::vec![ #( ::std::sync::Arc::new(#converters) as ::std::sync::Arc<dyn ::kgen_runtime::conversion::Converter> ),* ]
+            }
+        });
+    }
+    let fake_body = if converters.is_empty() {
+        quote!(S::from_crds(crds()))
+    } else {
+        quote!(S::from_crds_with_converters(crds(), conversions()))
+    };
     if !all_crds.is_empty() {
         let crd_types = all_crds.values();
         items.extend(quote! {
@@ -451,7 +469,7 @@ pub fn generate(
             /// `let server: kgen_fake::FakeApiServer = fake_api_server();`. Code that never calls
             /// this compiles without `kgen-fake`.
             pub fn fake_api_server<S: ::kgen_runtime::FromCrds>() -> S {
-                S::from_crds(crds())
+                #fake_body
             }
         });
     }

@@ -2,6 +2,7 @@
 //! version per group-version that defines the kind.
 
 pub mod checks;
+pub mod conversion;
 pub mod names;
 pub mod output;
 pub mod size;
@@ -65,7 +66,10 @@ impl VersionInput<'_> {
 }
 
 /// Builds every CRD (Kubernetes' built-in types as of `kube_version`), checking each against the API server's rules. CRDs come sorted by (group, kind).
-pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -> Vec<Crd> {
+///
+/// `conversion_webhook` asks for webhook conversion for every kind with several versions, as
+/// `+kgen:conversion:webhook` does for one group or kind.
+pub fn assemble(api: &Api, kube_version: KubeVersion, conversion_webhook: bool, diags: &mut Diagnostics) -> Vec<Crd> {
     // Groups are independent (their kinds share types only within the group): build them on
     // several threads, each with its own schema cache, one CRD at a time so only its schemas
     // are alive. Results come back in group order, so the output does not depend on threads.
@@ -78,7 +82,7 @@ pub fn assemble(api: &Api, kube_version: KubeVersion, diags: &mut Diagnostics) -
     }
     let built = crate::source::parallel_map(&groups, |range| {
         let mut diags = Diagnostics::new();
-        let crds = group_crds(api, range.clone(), kube_version, &mut diags);
+        let crds = group_crds(api, range.clone(), kube_version, conversion_webhook, &mut diags);
         (crds, diags)
     });
     let mut crds = Vec::new();
@@ -109,6 +113,7 @@ fn group_crds(
     api: &Api,
     range: std::ops::Range<usize>,
     kube_version: KubeVersion,
+    conversion_webhook: bool,
     diags: &mut Diagnostics,
 ) -> Vec<Crd> {
     let mut builder = SchemaBuilder::new(api).with_kube_version(kube_version);
@@ -138,7 +143,19 @@ fn group_crds(
                 )
             })
             .collect();
-        if let Some(crd) = one_crd(group, name, inputs, kube_version, diags) {
+        // Webhook conversion: asked on a version's type, else on a version's module, else by the flag.
+        let on_type = (i..j).find_map(|k| api.ty(api.kinds[k].type_id).marker(Id::ConversionWebhook));
+        let on_module = (i..j).find_map(|k| {
+            api.gv(api.kinds[k].gv)
+                .markers
+                .iter()
+                .find(|m| m.id() == Id::ConversionWebhook)
+        });
+        let conversion = on_type
+            .or(on_module)
+            .map(conversion::Request::Marker)
+            .or(conversion_webhook.then_some(conversion::Request::Flag));
+        if let Some(crd) = one_crd(group, name, inputs, kube_version, conversion, diags) {
             crds.push(crd);
         }
         i = j;
@@ -151,6 +168,7 @@ fn one_crd(
     kind: &str,
     mut inputs: Vec<(VersionInput, &Schema)>,
     kube_version: KubeVersion,
+    conversion: Option<conversion::Request>,
     diags: &mut Diagnostics,
 ) -> Option<Crd> {
     inputs.retain(|(v, _)| v.marker(Id::SkipVersion).is_none());
@@ -371,16 +389,20 @@ fn one_crd(
     if !categories.is_empty() {
         names.insert("categories".into(), json!(categories));
     }
+    let mut spec = json!({
+        "group": group,
+        "names": names,
+        "scope": scope,
+        "versions": versions,
+    });
+    if let Some(c) = conversion::spec_conversion(kind, inputs.len(), conversion, &first_loc, diags) {
+        spec["conversion"] = c;
+    }
     let value = json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": metadata,
-        "spec": {
-            "group": group,
-            "names": names,
-            "scope": scope,
-            "versions": versions,
-        },
+        "spec": spec,
     });
     Some(Crd {
         group: group.to_string(),

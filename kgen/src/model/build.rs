@@ -489,6 +489,7 @@ pub fn finish(mut tables: Tables, types: Vec<Vec<TypeDef>>, diags: &mut Diagnost
                     | Id::GenclientSkipVerbs
                     | Id::GenclientMethod
                     | Id::ResourceName
+                    | Id::ConversionWebhook
             ) {
                 diags.push(m.error(format!("{} is only allowed on a kind, and `{}` is not one", m.display_name(), t.name)).with_help(
                     "a kind is a struct with a `metadata: ObjectMeta` field in a module whose `//!` doc has +groupName",

@@ -20,7 +20,7 @@ const OPAQUE: &[(&str, &[Target], &str)] = &[
     (
         "k8s:conversion-gen",
         ANY,
-        "Go conversion-gen switch (`=false`, or the internal package); no effect: convert between versions with `From` impls in Rust.",
+        "Go conversion-gen switch (`=false`, or the internal package); no effect: kgen generates conversions with +kgen:conversion:webhook, and +kgen:conversion:manual marks a type converted by hand.",
     ),
     (
         "k8s:conversion-gen-external-types",

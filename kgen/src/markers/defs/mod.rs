@@ -4,6 +4,7 @@
 //! emitters match on [`Id`], so a spelling (alias, `items:` variant, attribute form) never leaks
 //! past the parse stage.
 
+mod conversion;
 mod crd;
 pub mod genclient;
 mod go_only;
@@ -92,6 +93,9 @@ pub enum Id {
     ResourceName,
     // rbac
     Rbac,
+    // conversion
+    ConversionWebhook,
+    ConversionManual,
 }
 
 /// Every definition, in help order. Built once.
@@ -105,6 +109,7 @@ pub fn all() -> &'static [MarkerDef] {
         defs.extend(topology::defs());
         defs.extend(genclient::defs());
         defs.extend(rbac::defs());
+        defs.extend(conversion::defs());
         defs.extend(go_only::defs());
         defs
     })
