@@ -11,6 +11,7 @@ mod package;
 mod rbac;
 mod topology;
 mod validation;
+mod webhook;
 
 use super::registry::MarkerDef;
 use std::sync::OnceLock;
@@ -92,6 +93,9 @@ pub enum Id {
     ResourceName,
     // rbac
     Rbac,
+    // webhook
+    Webhook,
+    WebhookConfiguration,
 }
 
 /// Every definition, in help order. Built once.
@@ -105,6 +109,7 @@ pub fn all() -> &'static [MarkerDef] {
         defs.extend(topology::defs());
         defs.extend(genclient::defs());
         defs.extend(rbac::defs());
+        defs.extend(webhook::defs());
         defs.extend(go_only::defs());
         defs
     })
