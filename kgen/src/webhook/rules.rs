@@ -152,7 +152,7 @@ impl Problems<'_> {
     fn err(&mut self, arg: &str, value: Option<&str>, message: impl Into<String>, help: Option<String>) {
         let mut d = Diagnostic::error(
             self.found.arg_location(arg, value),
-            format!("invalid {} `{}`: {}", self.what, self.found.text, message.into()),
+            format!("invalid {} `{}`: {}", self.what, one_line(&self.found.text), message.into()),
         );
         d.help = help;
         self.errors.push(d);
@@ -165,6 +165,11 @@ impl Problems<'_> {
         }
         ok.then_some(value)
     }
+}
+
+/// An attribute's text on one line, for messages.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").replace("( ", "(").replace(" )", ")")
 }
 
 /// `value` in the API's spelling, if it is one of `allowed` ignoring case.
@@ -577,12 +582,13 @@ fn client_config(m: &crate::markers::Marker, p: &mut Problems<'_>) -> Option<Cli
                     first,
                     None,
                     format!(
-                        "{} only apply to a webhook served by a Service (path=), not to url=",
+                        "{} only {} to a webhook served by a Service (path=), not to url=",
                         service_args
                             .iter()
                             .map(|a| format!("`{a}`"))
                             .collect::<Vec<_>>()
-                            .join(", ")
+                            .join(", "),
+                        if service_args.len() == 1 { "applies" } else { "apply" }
                     ),
                     Some("put the host and port in the URL, or use path= with the service arguments".into()),
                 );
