@@ -34,7 +34,8 @@ fn docs(yaml: &str) -> Vec<Value> {
 
 /// `manifests.yaml` as `kgen webhook` builds it from `paths`, and its documents.
 fn manifests_of(paths: &[&str]) -> (String, Vec<Value>) {
-    let out = kgen_build::generate_webhooks(&WebhookOptions::new(paths.iter().copied())).unwrap_or_else(|f| panic!("{f}"));
+    let out =
+        kgen_build::generate_webhooks(&WebhookOptions::new(paths.iter().copied())).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(out.files.len(), 1);
     assert_eq!(out.files[0].name, "manifests.yaml");
     let yaml = out.files[0].contents.clone();
@@ -129,7 +130,10 @@ fn both_configurations_with_sorted_webhooks_and_api_spellings() {
         pods["rules"],
         json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "CONNECT"], "resources": ["pods", "pods/exec"]}])
     );
-    assert!(yaml.contains("    - \"\"\n"), "the core group is written as \"\": {yaml}");
+    assert!(
+        yaml.contains("    - \"\"\n"),
+        "the core group is written as \"\": {yaml}"
+    );
     // The attribute spelling, with wildcards.
     let scale = &validating["webhooks"][2];
     assert_eq!(
@@ -149,10 +153,7 @@ fn attribute_spelling_gives_the_same_manifests_as_doc_comments() {
     assert_eq!(docs[0]["metadata"]["name"], "kluster-mutating");
     assert_eq!(docs[0]["webhooks"][0]["timeoutSeconds"], 10);
     assert_eq!(docs[0]["webhooks"][0]["clientConfig"]["service"]["port"], 9443);
-    assert_eq!(
-        docs[1]["webhooks"][0]["rules"][0]["apiGroups"],
-        json!(["", "apps"])
-    );
+    assert_eq!(docs[1]["webhooks"][0]["rules"][0]["apiGroups"], json!(["", "apps"]));
 }
 
 const HOOK_A: &str = "+kubebuilder:webhook:path=/validate-a,mutating=false,failurePolicy=fail,sideEffects=None,groups=a.io,resources=as,verbs=create,versions=v1,name=a.hooks.example.com,admissionReviewVersions=v1";
@@ -186,7 +187,11 @@ fn output_is_deterministic_and_independent_of_marker_order() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(fs::read_to_string(out.path().join("manifests.yaml")).unwrap(), first);
     let o = kgen(&["webhook", "--paths", OK, "--out", out.path().to_str().unwrap()]);
-    assert!(text(&o.stdout).contains("manifests.yaml unchanged"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("manifests.yaml unchanged"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
@@ -222,7 +227,11 @@ fn check_reports_drift_and_writes_nothing() {
     assert!(diff.contains("+  failurePolicy: Fail\n"), "{diff}");
     assert!(text(&o.stderr).contains("differ"), "{}", text(&o.stderr));
     assert_eq!(fs::read_to_string(&file).unwrap(), edited, "--check does not repair");
-    assert_eq!(dir_entries(dir.path()), vec!["manifests.yaml"], "no temporary files left");
+    assert_eq!(
+        dir_entries(dir.path()),
+        vec!["manifests.yaml"],
+        "no temporary files left"
+    );
 }
 
 #[test]
@@ -244,7 +253,15 @@ fn stdout_and_header_options() {
     assert_eq!(docs(&yaml).len(), 2);
     assert_eq!(dir_entries(dir.path()), vec!["header.txt"]);
 
-    let o = kgen(&["webhook", "--paths", OK, "--out", "x", "--header-file", "no-such-header.txt"]);
+    let o = kgen(&[
+        "webhook",
+        "--paths",
+        OK,
+        "--out",
+        "x",
+        "--header-file",
+        "no-such-header.txt",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
 
@@ -263,7 +280,11 @@ fn no_markers_writes_no_file() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(o.status.success());
-    assert!(text(&o.stderr).contains("no +kubebuilder:webhook markers found"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no +kubebuilder:webhook markers found"),
+        "{}",
+        text(&o.stderr)
+    );
     assert!(dir_entries(dir.path()).is_empty());
 }
 
@@ -286,7 +307,10 @@ fn a_configuration_name_without_webhooks_of_its_kind_warns() {
 fn errors_of(name: &str) -> Vec<(String, String, String)> {
     let path = format!("{ERRORS}/{name}.rs");
     let failed = match kgen_build::generate_webhooks(&WebhookOptions::new([&path])) {
-        Ok(out) => panic!("{name}: expected errors, got {} configuration(s)", out.configurations.len()),
+        Ok(out) => panic!(
+            "{name}: expected errors, got {} configuration(s)",
+            out.configurations.len()
+        ),
         Err(f) => f,
     };
     assert!(failed.to_string().ends_with("no files were written"), "{failed}");
@@ -319,7 +343,12 @@ fn assert_error(name: &str, line_col: &str, message: &[&str], help: &str) {
 
 #[test]
 fn name_is_required() {
-    assert_error("missing_name", "1:5", &["missing required argument `name`"], "name=<string>");
+    assert_error(
+        "missing_name",
+        "1:5",
+        &["missing required argument `name`"],
+        "name=<string>",
+    );
 }
 
 #[test]
@@ -407,7 +436,10 @@ fn failure_policy_in_an_attribute() {
     assert_error(
         "attr_bad_value",
         "2:8",
-        &["unknown failurePolicy `sometimes`", "webhook(path = \"/validate-kgen-dev-v1alpha1-kluster\","],
+        &[
+            "unknown failurePolicy `sometimes`",
+            "webhook(path = \"/validate-kgen-dev-v1alpha1-kluster\",",
+        ],
         "`Fail`, `Ignore`",
     );
 }
@@ -574,12 +606,7 @@ fn path_segments_are_lower_case() {
 
 #[test]
 fn verbs_are_admission_operations() {
-    assert_error(
-        "bad_verb",
-        "1:166",
-        &["unknown verb `patch`"],
-        "a patch is an UPDATE",
-    );
+    assert_error("bad_verb", "1:166", &["unknown verb `patch`"], "a patch is an UPDATE");
 }
 
 #[test]
@@ -716,12 +743,19 @@ fn every_error_of_a_run_is_reported_and_nothing_is_written() {
     assert!(stderr.contains("errors found; no files were written\n"), "{stderr}");
     for entry in fs::read_dir(ERRORS).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(stderr.contains(&format!("{ERRORS}/{name}:")), "no error for {name}:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("{ERRORS}/{name}:")),
+            "no error for {name}:\n{stderr}"
+        );
     }
     let first = stderr.find("attr_bad_value.rs:2:8\n").expect("attr error");
     let last = stderr.find("wildcard_verb_with_others.rs:1:159\n").expect("verb error");
     assert!(first < last, "sorted by file: {stderr}");
-    assert_eq!(fs::read_to_string(&manifests).unwrap(), "old\n", "manifests.yaml untouched");
+    assert_eq!(
+        fs::read_to_string(&manifests).unwrap(),
+        "old\n",
+        "manifests.yaml untouched"
+    );
     assert_eq!(dir_entries(dir.path()), vec!["manifests.yaml"]);
 }
 
@@ -732,16 +766,29 @@ fn help_shows_the_webhook_command() {
     assert!(help.contains("kgen webhook --paths src --out config/webhook"), "{help}");
     let o = kgen(&["webhook", "--help"]);
     let help = text(&o.stdout);
-    for flag in ["--paths", "--out", "--stdout", "--check", "--header-file", "config/webhook"] {
+    for flag in [
+        "--paths",
+        "--out",
+        "--stdout",
+        "--check",
+        "--header-file",
+        "config/webhook",
+    ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
     assert!(help.contains("+kubebuilder:webhook:path="), "{help}");
-    assert!(help.contains("+kubebuilder:webhookconfiguration:mutating=true"), "{help}");
+    assert!(
+        help.contains("+kubebuilder:webhookconfiguration:mutating=true"),
+        "{help}"
+    );
 
     let o = kgen(&["markers", "webhook"]);
     let markers = text(&o.stdout);
     assert!(markers.contains("+kubebuilder:webhook:mutating=<boolean"), "{markers}");
-    assert!(markers.contains("+kubebuilder:webhookconfiguration:mutating="), "{markers}");
+    assert!(
+        markers.contains("+kubebuilder:webhookconfiguration:mutating="),
+        "{markers}"
+    );
     let o = kgen(&["markers", "--json"]);
     let all: Value = serde_json::from_slice(&o.stdout).unwrap();
     let hook = all
@@ -779,5 +826,67 @@ fn help_shows_the_webhook_command() {
         "webhookVersions",
     ] {
         assert!(args.contains(&a), "{a} missing: {args:?}");
+    }
+}
+
+/// Every prefix of a full marker, and odd values in each argument, give webhooks or located
+/// errors: never a panic.
+#[test]
+fn truncated_and_garbled_markers_never_panic() {
+    let full = "+kubebuilder:webhook:url=\"https://h.example.com:8443/x\",mutating=true,failurePolicy=fail,matchPolicy=Exact,sideEffects=None,timeoutSeconds=5,groups=core;apps,resources=pods/*;*/scale,verbs=create;update,versions=v1,name=a.b.c,admissionReviewVersions=v1,reinvocationPolicy=Never,webhookVersions=v1";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lib.rs");
+    fs::write(&file, format!("//! {full}\n")).unwrap();
+    let out = kgen_build::generate_webhooks(&WebhookOptions::new([&file])).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(out.configurations.len(), 1);
+    let mut inputs: Vec<String> = (0..full.len())
+        .filter(|&i| full.is_char_boundary(i))
+        .map(|i| full[..i].to_string())
+        .collect();
+    for odd in [
+        "",
+        "=",
+        "{",
+        "}",
+        ";",
+        "\"",
+        "*",
+        "[::1]",
+        "https://",
+        "https://@",
+        "https://h:/",
+        "https://h?",
+        "-1",
+        "0",
+        "65536",
+        "999999999999",
+        "ü",
+        "a..b",
+        "/",
+        "//",
+        "*/*",
+    ] {
+        for arg in [
+            "url",
+            "failurePolicy",
+            "timeoutSeconds",
+            "groups",
+            "resources",
+            "verbs",
+            "name",
+        ] {
+            let at = full.find(&format!("{arg}=")).unwrap() + arg.len() + 1;
+            let end = full[at..].find(",").map_or(full.len(), |e| at + e);
+            inputs.push(format!("{}{odd}{}", &full[..at], &full[end..]));
+        }
+        inputs.push(format!("{full},servicePort={odd}"));
+        inputs.push(format!("+kubebuilder:webhookconfiguration:mutating=true,name={odd}"));
+    }
+    for input in inputs {
+        fs::write(&file, format!("//! {input}\n")).unwrap();
+        match kgen_build::generate_webhooks(&WebhookOptions::new([&file])) {
+            Ok(_) => {}
+            Err(f) => assert!(f.diagnostics.iter().all(|d| d.location.is_some()), "{input}: {f}"),
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! takes a doc comment: a module (`//!`), a struct, a function, an `impl` block, a `const`, a
 //! statement. (controller-gen only reads package-level comments and silently drops markers in a
 //! function's doc comment, its most-reported RBAC pitfall.) The scan itself is the marker engine's
-//! [`anywhere`](crate::markers::anywhere), shared with `kgen webhook`.
+//! [`anywhere`], shared with `kgen webhook`.
 
 use crate::diag::Diagnostics;
 use crate::markers::anywhere::{self, Family, Member};

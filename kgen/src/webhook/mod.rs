@@ -3,7 +3,7 @@
 //!
 //! The pipeline is the same as `kgen rbac`'s:
 //!
-//! 1. [`source`](crate::source) loads every `.rs` file under the paths;
+//! 1. [`source`] loads every `.rs` file under the paths;
 //! 2. [`scan`] finds the webhook markers in doc comments (`//!`, `///`, on any item, field,
 //!    function, `impl` block or statement) and in `#[kgen(webhook(...))]` attributes, parsed by
 //!    the shared [marker engine](crate::markers);

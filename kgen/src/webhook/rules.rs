@@ -152,7 +152,12 @@ impl Problems<'_> {
     fn err(&mut self, arg: &str, value: Option<&str>, message: impl Into<String>, help: Option<String>) {
         let mut d = Diagnostic::error(
             self.found.arg_location(arg, value),
-            format!("invalid {} `{}`: {}", self.what, one_line(&self.found.text), message.into()),
+            format!(
+                "invalid {} `{}`: {}",
+                self.what,
+                one_line(&self.found.text),
+                message.into()
+            ),
         );
         d.help = help;
         self.errors.push(d);
@@ -169,7 +174,11 @@ impl Problems<'_> {
 
 /// An attribute's text on one line, for messages.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").replace("( ", "(").replace(" )", ")")
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( ", "(")
+        .replace(" )", ")")
 }
 
 /// `value` in the API's spelling, if it is one of `allowed` ignoring case.

@@ -1,7 +1,7 @@
 //! Finding `+kubebuilder:webhook` and `+kubebuilder:webhookconfiguration` markers anywhere in
 //! the source: any doc comment (`//!`, `///`, on any item, function, `impl` block or statement)
 //! and `#[kgen(webhook(...))]` / `#[kgen(webhook_configuration(...))]` attributes, parsed by the
-//! marker engine's [`anywhere`](crate::markers::anywhere) scan (shared with `kgen rbac`).
+//! marker engine's [`anywhere`] scan (shared with `kgen rbac`).
 
 use crate::diag::Diagnostics;
 use crate::markers::anywhere::{self, Family, Member};
