@@ -6,6 +6,9 @@
 //! alike. A misspelled marker, an unknown or missing argument, a value of the wrong type, a marker
 //! on the wrong kind of item or a marker given twice is a compile error on the offending tokens,
 //! so mistakes show up in the editor instead of at `kgen generate` time.
+//! `#[kgen(webhook(...))]` and `#[kgen(webhook_configuration(...))]` are also checked as `kgen webhook`
+//! checks them (the API server's rules for admission webhooks: a bad `failure_policy`, a
+//! `reinvocation_policy` on a validating webhook, a `url` that is not `https`, ...).
 //!
 //! The derive reads the markers with the same code as the `kgen` command (`kgen_build::markers`), so
 //! both accept exactly the same markers. It expands to nothing: it costs nothing at run time.
@@ -55,9 +58,13 @@
 //!
 //! Run `kgen markers` for the list of markers, their arguments and where they may be written.
 
+use kgen_build::diag::Diagnostics;
+use kgen_build::markers::anywhere::FoundMarker;
 use kgen_build::markers::attr::{is_kgen_attr, parse_kgen_attr};
 use kgen_build::markers::collect::{check_placement, doc_text, is_marker_line};
-use kgen_build::markers::{DocLine, Marker, Target, parse_doc_marker};
+use kgen_build::markers::defs::Id;
+use kgen_build::markers::{DocLine, Marker, Spelling, Target, parse_doc_marker};
+use kgen_build::webhook;
 use proc_macro::TokenStream;
 use proc_macro2::{Delimiter, Group, TokenStream as TokenStream2, TokenTree};
 use quote::ToTokens;
@@ -139,6 +146,7 @@ impl Checker {
     /// unless repeatable.
     fn item(&mut self, attrs: &[Attribute], site: Site) {
         let markers = self.markers(attrs);
+        self.webhooks(&markers);
         match site {
             Site::Type => self.placement(&markers, Target::Type),
             Site::Field => self.placement(&markers, Target::Field),
@@ -184,6 +192,33 @@ impl Checker {
             }
         }
         out
+    }
+
+    /// Checks `webhook(...)` and `webhook_configuration(...)` markers as `kgen webhook` does (the
+    /// API server's rules for admissionregistration.k8s.io/v1), at each marker's tokens.
+    fn webhooks(&mut self, markers: &[(Marker, TokenStream2)]) {
+        for (m, tokens) in markers {
+            let mut diags = Diagnostics::new();
+            let found = FoundMarker {
+                marker: m.clone(),
+                text: match (m.spelling, m.def.attr) {
+                    (Spelling::Attr, Some(attr)) => format!("#[kgen({attr}(...))]"),
+                    _ => m.display_name(),
+                },
+            };
+            match m.id() {
+                Id::Webhook => {
+                    webhook::Webhook::from_marker(&found, &mut diags);
+                }
+                Id::WebhookConfiguration => {
+                    webhook::rules::ConfigurationName::from_marker(&found, &mut diags);
+                }
+                _ => continue,
+            }
+            for d in diags.into_sorted().into_iter().filter(|d| d.is_error()) {
+                self.error(tokens, with_help(d.message, d.help));
+            }
+        }
     }
 
     /// Reports markers that may not be written on `target` and non-repeatable markers given twice,

@@ -6,7 +6,8 @@
 //! The pipeline: [`source`] (files, modules) → [`markers`] (parse) → [`model`] (groups, versions,
 //! kinds, types) → [`schema`] (OpenAPI v3 structural schemas) → [`crd`] (CRD objects, YAML) →
 //! [`output`] (atomic writes, drift checks). [`rbac`] turns `+kubebuilder:rbac` markers into a
-//! ClusterRole and Roles ([`generate_rbac`]).
+//! ClusterRole and Roles ([`generate_rbac`]); [`webhook`] turns `+kubebuilder:webhook` markers into
+//! Mutating/ValidatingWebhookConfigurations ([`generate_webhooks`]).
 //!
 //! ```no_run
 //! let out = kgen_build::generate_crds(&kgen_build::CrdOptions::new(["examples/kluster/src/api"])).unwrap();
@@ -29,10 +30,12 @@ pub mod rbac;
 pub mod schema;
 pub mod source;
 pub mod timings;
+pub mod webhook;
 
 pub use builder::{BuildReport, Builder};
 pub use builtin::KubeVersion;
 pub use rbac::{RbacOptions, RbacOutput, generate_rbac};
+pub use webhook::{WebhookOptions, WebhookOutput, generate_webhooks};
 
 use diag::{Diagnostic, Diagnostics, Failed};
 use output::GeneratedFile;

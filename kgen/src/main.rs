@@ -16,6 +16,7 @@ use std::process::ExitCode;
         kgen crd --paths examples/kluster/src/api --stdout\n  \
         kgen crd --paths examples/kluster/src/api --out config/crd/bases --check\n  \
         kgen rbac --paths examples/kluster/src --out examples/kluster/config/rbac\n  \
+        kgen webhook --paths src --out config/webhook\n  \
         kgen markers printcolumn"
 )]
 struct Cli {
@@ -53,6 +54,20 @@ enum Command {
         kgen rbac --paths src --out config/rbac --check     # exit 1 with a diff when role.yaml is stale"
     )]
     Rbac(RbacArgs),
+    /// Write a MutatingWebhookConfiguration and a ValidatingWebhookConfiguration from
+    /// `+kubebuilder:webhook` markers into manifests.yaml.
+    #[command(
+        after_help = "Markers go in any doc comment (`//!` on a module, `///` on an item) or in \
+        #[kgen(webhook(...))]:\n  \
+        //! +kubebuilder:webhook:path=/mutate-kgen-dev-v1alpha1-kluster,mutating=true,failurePolicy=fail,sideEffects=None,groups=kgen.dev,resources=klusters,verbs=create;update,versions=v1alpha1,name=mkluster.kgen.dev,admissionReviewVersions=v1\n  \
+        //! +kubebuilder:webhook:url=\"https://hooks.example.com/validate\",mutating=false,failurePolicy=ignore,sideEffects=None,groups=apps,resources=deployments,verbs=create,versions=v1,name=vdeploy.example.com,admissionReviewVersions=v1,timeoutSeconds=5\n  \
+        //! +kubebuilder:webhookconfiguration:mutating=true,name=kluster-mutating\n\n\
+        Examples:\n  \
+        kgen webhook --paths src --out config/webhook\n  \
+        kgen webhook --paths src --stdout\n  \
+        kgen webhook --paths src --out config/webhook --check     # exit 1 with a diff when manifests.yaml is stale"
+    )]
+    Webhook(WebhookArgs),
     /// List every marker kgen understands (name, arguments, where it goes, what it does).
     #[command(after_help = "Examples:\n  kgen markers\n  kgen markers validation:Max\n  kgen markers --json")]
     Markers {
@@ -149,6 +164,30 @@ struct RbacArgs {
     header_file: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct WebhookArgs {
+    /// Directory (or file) to scan for +kubebuilder:webhook markers; repeat for several.
+    #[arg(long, required = true, value_name = "DIR")]
+    paths: Vec<PathBuf>,
+    /// Output directory; the configurations go to DIR/manifests.yaml.
+    #[arg(
+        long,
+        default_value = "config/webhook",
+        conflicts_with = "stdout",
+        value_name = "DIR"
+    )]
+    out: PathBuf,
+    /// Print manifests.yaml to standard output instead of writing it.
+    #[arg(long)]
+    stdout: bool,
+    /// Write nothing; exit 1 and print a diff if DIR/manifests.yaml differs from what would be written.
+    #[arg(long, conflicts_with = "stdout")]
+    check: bool,
+    /// File whose text goes before the first `---` (default: kgen's "generated" comment).
+    #[arg(long, value_name = "FILE")]
+    header_file: Option<PathBuf>,
+}
+
 /// `print!` that ends the process quietly when standard output is closed early (`kgen crd --stdout |
 /// head`) instead of panicking as std's does, and with a message on any other write error.
 macro_rules! print {
@@ -234,6 +273,7 @@ fn run() -> ExitCode {
         Command::Crd(args) => crd(args),
         Command::Client(args) => client(args),
         Command::Rbac(args) => rbac(args),
+        Command::Webhook(args) => webhook(args),
         Command::Markers { json, filter } => {
             if json {
                 println!("{}", kgen_build::markers::help::json());
@@ -403,6 +443,52 @@ fn rbac(args: RbacArgs) -> ExitCode {
                     .map(|n| format!(" in {n}"))
                     .unwrap_or_default();
                 println!("  {} {}{ns}: {} rule(s)", role.kind(), role.name, role.rules.len());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing to {}: {e}", args.out.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn webhook(args: WebhookArgs) -> ExitCode {
+    let header = match read_header(args.header_file.as_deref()) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let opts = kgen_build::WebhookOptions {
+        paths: args.paths,
+        header,
+    };
+    let out = match kgen_build::generate_webhooks(&opts) {
+        Ok(o) => o,
+        Err(failed) => return report_failure(&failed),
+    };
+    for w in &out.warnings {
+        eprintln!("{w}\n");
+    }
+    if out.files.is_empty() {
+        eprintln!("warning: no +kubebuilder:webhook markers found; nothing to write");
+    }
+    if args.stdout {
+        for f in &out.files {
+            print!("{}", f.contents);
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.check {
+        return check_what(&args.out, &out.files, "webhook", "the +kubebuilder:webhook markers");
+    }
+    match write_files(&args.out, &out.files) {
+        Ok(r) => {
+            for f in &out.files {
+                let state = if r.written.is_empty() { "unchanged" } else { "written" };
+                println!("{} {state}", args.out.join(&f.name).display());
+            }
+            for c in &out.configurations {
+                println!("  {} {}: {} webhook(s)", c.kind.kind(), c.name, c.webhooks.len());
             }
             ExitCode::SUCCESS
         }

@@ -14,6 +14,7 @@
 //! }
 //! ```
 
+pub mod anywhere;
 pub mod attr;
 pub mod collect;
 pub mod defs;

@@ -17,7 +17,6 @@
 
 use super::scan::FoundMarker;
 use crate::diag::{Diagnostic, Diagnostics, Location};
-use crate::markers::Spelling;
 use crate::markers::registry::closest;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -252,31 +251,9 @@ impl RuleSpec {
     }
 }
 
-/// Where an argument (or one of its values) is, for a doc-comment marker whose text we have;
-/// the marker's own location otherwise.
+/// Where an argument (or one of its values) is (see [`FoundMarker::arg_location`]).
 fn arg_location(found: &FoundMarker, arg: &str, value: Option<&str>) -> Location {
-    let loc = &found.marker.location;
-    if found.marker.spelling != Spelling::Doc || arg.is_empty() {
-        return loc.clone();
-    }
-    let text = &found.text;
-    let pattern = format!("{arg}=");
-    let Some(start) = text
-        .match_indices(&pattern)
-        .map(|(i, _)| i)
-        .find(|&i| i > 0 && matches!(text.as_bytes()[i - 1], b':' | b',' | b' '))
-    else {
-        return loc.clone();
-    };
-    let mut at = start;
-    if let Some(v) = value.filter(|v| !v.is_empty()) {
-        let after = start + pattern.len();
-        let end = text[after..].find([',']).map(|e| after + e).unwrap_or(text.len());
-        if let Some(i) = text[after..end].find(v) {
-            at = after + i;
-        }
-    }
-    loc.shifted(text[..at].chars().count())
+    found.arg_location(arg, value)
 }
 
 /// Kubernetes' rule for a namespace name: a DNS-1123 label.

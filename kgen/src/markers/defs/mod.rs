@@ -12,6 +12,7 @@ mod package;
 mod rbac;
 mod topology;
 mod validation;
+mod webhook;
 
 use super::registry::MarkerDef;
 use std::sync::OnceLock;
@@ -96,6 +97,9 @@ pub enum Id {
     // conversion
     ConversionWebhook,
     ConversionManual,
+    // webhook
+    Webhook,
+    WebhookConfiguration,
 }
 
 /// Every definition, in help order. Built once.
@@ -110,6 +114,7 @@ pub fn all() -> &'static [MarkerDef] {
         defs.extend(genclient::defs());
         defs.extend(rbac::defs());
         defs.extend(conversion::defs());
+        defs.extend(webhook::defs());
         defs.extend(go_only::defs());
         defs
     })
