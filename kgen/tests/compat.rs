@@ -920,3 +920,31 @@ fn builder_compat_with_fails_the_build_and_writes_nothing() {
         .unwrap();
     assert!(kgen_build::builder::generated_file(&rust_dir).exists());
 }
+
+#[test]
+fn a_crd_embedding_kubernetes_types_compares_with_itself() {
+    let opts = kgen_build::CrdOptions::new(["../examples/podset/src/api"]);
+    let out = kgen_build::generate_crds(&opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    kgen_build::output::write_files(dir.path(), &out.files).unwrap();
+    let report = kgen_build::check_compat(&opts, &out, dir.path()).unwrap();
+    assert_eq!(report.changes, vec![]);
+}
+
+#[test]
+fn released_crds_nesting_deeper_than_64_yaml_levels_are_read() {
+    // 60 nested objects: 120 YAML levels of `properties` and names, beyond serde-saphyr's default 64.
+    let mut schema = serde_json::json!({"type": "string"});
+    for _ in 0..60 {
+        schema = serde_json::json!({"type": "object", "properties": {"a": schema}});
+    }
+    let mut crd = with_x("{type: string}");
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"] = schema;
+    let dir = tempfile::tempdir().unwrap();
+    // JSON is YAML.
+    let crd = serde_json::to_string(&crd).unwrap();
+    fs::write(dir.path().join("deep.yaml"), crd).unwrap();
+    let set = kgen_build::compat::released::load_dir(dir.path()).unwrap();
+    assert_eq!(set.crds.len(), 1);
+    assert_eq!(diff_crd(&set.crds[0].value, &set.crds[0].value), vec![]);
+}

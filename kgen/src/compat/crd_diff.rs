@@ -8,8 +8,14 @@ use serde_json::Value;
 /// Help for a renamed or rescoped CRD.
 const NAMES_HELP: &str = "a CRD's names and scope identify its API: keep them, or publish a new CRD";
 
-/// Compares a released CRD with the new one (the same `metadata.name`); every change found.
+/// Compares a released CRD with the new one (the same `metadata.name`); every change found,
+/// in the order found (see [`super::CompatReport::sort`]). The walk recurses once per schema
+/// level, on kgen's large stack ([`crate::source::with_stack`]).
 pub fn diff_crd(old: &Value, new: &Value) -> Vec<Change> {
+    crate::source::with_stack(|| diff_here(old, new))
+}
+
+fn diff_here(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
     let at = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
     for (pointer, what) in [

@@ -34,6 +34,7 @@ fn unquote(s: &str) -> &str {
 }
 
 fn parse(line: &str) -> Line<'_> {
+    let line = line.trim_end();
     let indent = line.len() - line.trim_start_matches(' ').len();
     let rest = &line[indent..];
     let skip = rest.trim().is_empty() || rest.starts_with('#') || rest.starts_with("---");

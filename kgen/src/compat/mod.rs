@@ -40,6 +40,12 @@ use std::path::Path;
 /// Only when `dir` cannot be read (see [`released::load_dir`]); breaking changes are in the
 /// report ([`CompatReport::failure`]).
 pub fn check(api: &Api, crds: &[Crd], kube_version: KubeVersion, dir: &Path) -> Result<CompatReport, Failed> {
+    // Reading YAML and walking schemas recurse as deep as the input nests: on the large stack.
+    crate::source::with_stack(|| check_here(api, crds, kube_version, dir))
+}
+
+/// [`check`] on the caller's thread.
+fn check_here(api: &Api, crds: &[Crd], kube_version: KubeVersion, dir: &Path) -> Result<CompatReport, Failed> {
     let released = released::load_dir(dir)?;
     let new: BTreeMap<String, &Crd> = crds.iter().map(|c| (c.name(), c)).collect();
     let mut report = CompatReport {
@@ -64,7 +70,7 @@ pub fn check(api: &Api, crds: &[Crd], kube_version: KubeVersion, dir: &Path) -> 
         c.crd = name.clone();
         report.changes.push(c);
     }
-    crate::source::with_stack(|| locate_all(api, &new, kube_version, &released, &mut report.changes));
+    locate_all(api, &new, kube_version, &released, &mut report.changes);
     report.sort();
     Ok(report)
 }

@@ -34,6 +34,24 @@ fn is_yaml(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
+/// Deepest YAML nesting read: a schema of kgen's deepest (`model::MAX_SCHEMA_DEPTH` levels, two YAML
+/// levels each: `properties` and the name) inside a CRD's `spec.versions[*].schema`, with room to spare.
+const MAX_YAML_DEPTH: usize = 4 * crate::model::MAX_SCHEMA_DEPTH + 16;
+
+/// serde-saphyr's limits, raised to fit the largest file kgen reads (its default of 64 levels and
+/// 250,000 nodes is less than large CRDs with embedded Kubernetes types reach); the parse runs on
+/// kgen's large stack.
+fn yaml_options() -> serde_saphyr::Options {
+    let nodes = MAX_FILE_SIZE as usize;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_YAML_DEPTH;
+    budget.max_nodes = nodes;
+    budget.max_events = 2 * nodes;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
 /// The place a YAML error names (`line 3 column 5: ...`).
 fn yaml_error_at(file: &Path, message: &str) -> Option<Location> {
     let rest = &message[message.find("line ")? + 5..];
@@ -55,6 +73,11 @@ fn yaml_error_at(file: &Path, message: &str) -> Option<Location> {
 /// `apiextensions.k8s.io/v1` or has no name, and the same CRD name in two documents: each is an
 /// error located at its file.
 pub fn load_dir(dir: &Path) -> Result<ReleasedSet, Failed> {
+    // The YAML parser recurses once per nesting level: on the large stack.
+    crate::source::with_stack(|| load_here(dir))
+}
+
+fn load_here(dir: &Path) -> Result<ReleasedSet, Failed> {
     let mut errors = Vec::new();
     let mut set = ReleasedSet::default();
     if !dir.exists() {
@@ -102,7 +125,7 @@ pub fn load_dir(dir: &Path) -> Result<ReleasedSet, Failed> {
                 }
             },
         };
-        let docs: Vec<Value> = match serde_saphyr::from_multiple(&text) {
+        let docs: Vec<Value> = match serde_saphyr::from_multiple_with_options(&text, yaml_options()) {
             Ok(d) => d,
             Err(e) => {
                 let e = e.to_string();
