@@ -639,12 +639,14 @@ fn names_and_scope_changed_are_breaking() {
     new["spec"]["scope"] = "Cluster".into();
     new["spec"]["names"]["kind"] = "Gadget".into();
     new["spec"]["names"]["listKind"] = "GadgetList".into();
+    new["spec"]["names"]["singular"] = "gadget".into();
     assert_eq!(
         of(&diff_crd(&old, &new), Class::Breaking),
         vec![
             row("", "", "scope changed: Namespaced → Cluster"),
             row("", "", "kind changed: Widget → Gadget"),
             row("", "", "listKind changed: WidgetList → GadgetList"),
+            row("", "", "singular changed: widget → gadget"),
         ]
     );
 }
@@ -661,6 +663,17 @@ fn a_removed_short_name_is_a_warning_and_a_new_one_is_safe() {
         vec![row("", "", "short name `wd` removed: `kubectl get wd` stops working")]
     );
     assert_eq!(of(&changes, Class::Safe), vec![row("", "", "new short name `wdg`")]);
+    // Categories likewise.
+    let mut with_category = old.clone();
+    with_category["spec"]["names"]["categories"] = serde_json::json!(["all"]);
+    assert_eq!(
+        of(&diff_crd(&with_category, &old), Class::Warning),
+        vec![row("", "", "category `all` removed: `kubectl get all` stops working")]
+    );
+    assert_eq!(
+        of(&diff_crd(&old, &with_category), Class::Safe),
+        vec![row("", "", "new category `all`")]
+    );
 }
 
 #[test]
@@ -767,6 +780,30 @@ fn a_tightened_bound_points_at_its_marker_and_a_removed_field_at_the_released_li
         max.help.as_deref(),
         Some("serve a new version for this change, or keep the old bound")
     );
+}
+
+#[test]
+fn a_removed_version_points_at_its_name_in_the_released_file() {
+    let dir = released(|t| {
+        t.replacen(
+            "  versions:\n",
+            "  versions:\n  - name: v1alpha0\n    schema:\n      openAPIV3Schema:\n        type: object\n    served: true\n    storage: false\n",
+            1,
+        )
+    });
+    let diags = check(dir.path()).diagnostics();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert!(
+        diags[0]
+            .message
+            .contains("klusters.kgen.dev v1alpha0: served version removed"),
+        "{}",
+        diags[0]
+    );
+    let at = diags[0].location.as_ref().unwrap();
+    assert!(at.file.ends_with("kgen.dev_klusters.yaml"), "{at}");
+    assert_eq!(diags[0].source_line.as_deref(), Some("  - name: v1alpha0"));
+    assert_eq!(at.column, 5);
 }
 
 #[test]
