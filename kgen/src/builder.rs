@@ -34,6 +34,8 @@ pub struct Builder {
     conversion_webhook: bool,
     /// Set by `format(false)`; the default (`false`) formats.
     unformatted: bool,
+    /// Released CRDs to check compatibility with ([`Builder::compat_with`]).
+    compat_with: Option<PathBuf>,
 }
 
 /// What a build did.
@@ -58,6 +60,9 @@ pub enum BuildError {
     Io(std::io::Error),
     /// Neither `out_dir` nor `OUT_DIR` is set.
     NoOutDir,
+    /// A breaking change against the released CRDs of [`Builder::compat_with`] (or they could not
+    /// be read): every breaking change, with its version, field path and help.
+    Compat(Failed),
 }
 
 impl std::fmt::Display for BuildError {
@@ -65,6 +70,7 @@ impl std::fmt::Display for BuildError {
         match self {
             BuildError::Api(e) => write!(f, "{e}"),
             BuildError::Io(e) => write!(f, "kgen: writing generated files: {e}"),
+            BuildError::Compat(e) => write!(f, "kgen: the CRDs are not compatible with the released ones:\n\n{e}"),
             BuildError::NoOutDir => write!(
                 f,
                 "kgen: OUT_DIR is not set; call Builder::out_dir or run from build.rs"
@@ -149,6 +155,24 @@ impl Builder {
         self
     }
 
+    /// Compare the CRDs with the released ones under `dir` (as `kgen crd --compat-with DIR`): a
+    /// breaking change fails the build with [`BuildError::Compat`] and nothing is written; safe
+    /// changes are not reported. Every YAML file in `dir` gets a `cargo:rerun-if-changed`.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// kgen_build::Builder::new()
+    ///     .paths(["src/api"])
+    ///     .crd_out_dir("config/crd/bases")
+    ///     .compat_with("config/crd/released")
+    ///     .generate()
+    ///     .expect("the API stays compatible");
+    /// ```
+    pub fn compat_with(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.compat_with = Some(dir.into());
+        self
+    }
+
     /// Generates. Writes nothing on error; rewrites a file only when its content changed.
     pub fn generate(self) -> Result<BuildReport, BuildError> {
         let out_dir = match self
@@ -172,12 +196,20 @@ impl Builder {
             format: !self.unformatted,
         };
         let result = generate_rust(&opts, &codegen);
+        let compat = match (&self.compat_with, &result) {
+            (Some(dir), Ok((out, _))) => Some(crate::check_compat(&opts, out, dir)),
+            _ => None,
+        };
         // Rerun on every input even when generation fails, so fixing the input re-runs the build.
         if self
             .emit_rerun_if_changed
             .unwrap_or(std::env::var_os("CARGO").is_some())
         {
             let mut seen: Vec<PathBuf> = self.paths.clone();
+            if let Some(dir) = &self.compat_with {
+                seen.push(dir.clone());
+                seen.extend(compat_inputs(dir));
+            }
             if let Ok((out, _)) = &result {
                 seen.extend(out.inputs.dirs.iter().cloned());
                 seen.extend(out.inputs.files.iter().cloned());
@@ -193,6 +225,15 @@ impl Builder {
             }
         }
         let (out, source) = result.map_err(BuildError::Api)?;
+        if let Some(report) = compat {
+            let report = report.map_err(BuildError::Compat)?;
+            if let Some(failed) = report.failure() {
+                return Err(BuildError::Compat(failed));
+            }
+            for w in report.diagnostics() {
+                println!("cargo:warning={}", w.one_line());
+            }
+        }
         for w in &out.warnings {
             println!("cargo:warning={}", w.one_line());
         }
@@ -217,7 +258,41 @@ impl Builder {
     }
 }
 
+/// The YAML files under a [`Builder::compat_with`] directory, read or not (so a build whose
+/// released CRDs did not parse reruns when they are fixed).
+fn compat_inputs(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_dir() || matches!(e.path().extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect()
+}
+
 /// The generated file's path under `dir`.
 pub fn generated_file(dir: &Path) -> PathBuf {
     dir.join(GENERATED_FILE)
+}
+
+#[cfg(test)]
+mod compat_tests {
+    use super::compat_inputs;
+
+    #[test]
+    fn compat_inputs_are_the_yaml_files_and_directories_under_the_released_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("old")).unwrap();
+        for f in ["a.yaml", "old/b.yml", "notes.txt"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let mut got: Vec<String> = compat_inputs(dir.path())
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(got, ["", "a.yaml", "old", "old/b.yml"]);
+    }
 }

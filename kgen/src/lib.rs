@@ -21,6 +21,7 @@
 pub mod builder;
 pub mod builtin;
 pub mod codegen;
+pub mod compat;
 pub mod crd;
 pub mod diag;
 pub mod markers;
@@ -39,7 +40,7 @@ pub use webhook::{WebhookOptions, WebhookOutput, generate_webhooks};
 
 use diag::{Diagnostic, Diagnostics, Failed};
 use output::GeneratedFile;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options for [`generate_crds`].
 #[derive(Clone, Debug, Default)]
@@ -156,4 +157,27 @@ fn rust(opts: &CrdOptions, codegen: &codegen::CodegenOptions) -> Result<(CrdOutp
     }
     out.warnings.extend(diags.into_sorted());
     Ok((out, source))
+}
+
+/// Compares the CRDs of `out` (made by [`generate_crds`] with `opts`) with the released ones under
+/// `dir` (every `*.yaml` / `*.yml` file, multi-document YAML allowed), as `kgen crd
+/// --compat-with DIR` does: per CRD, version and field path, what would break stored objects or
+/// clients (errors), what only warrants a warning, and what is a safe addition.
+///
+/// ```no_run
+/// let opts = kgen_build::CrdOptions::new(["src/api"]);
+/// let out = kgen_build::generate_crds(&opts)?;
+/// let report = kgen_build::check_compat(&opts, &out, std::path::Path::new("released"))?;
+/// if let Some(failed) = report.failure() {
+///     eprintln!("{failed}");
+/// }
+/// # Ok::<(), kgen_build::diag::Failed>(())
+/// ```
+///
+/// # Errors
+///
+/// Only when `dir` cannot be read or holds YAML that is not a CRD list; breaking changes are
+/// reported in the [`compat::CompatReport`] ([`compat::CompatReport::failure`]).
+pub fn check_compat(opts: &CrdOptions, out: &CrdOutput, dir: &Path) -> Result<compat::CompatReport, Failed> {
+    compat::check(&out.api, &out.crds, opts.kube_version, dir)
 }

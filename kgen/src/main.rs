@@ -31,7 +31,8 @@ enum Command {
         kgen crd --paths examples/kluster/src/api --out config/crd/bases\n  \
         kgen crd --paths api/ --check     # exit 1 with a diff when files on disk are stale\n  \
         kgen crd --paths api/ --stdout --max-desc-len 0\n  \
-        kgen crd --paths examples/podset/src/api --stdout --kube-version 1.31   # built-in types as of 1.31")]
+        kgen crd --paths examples/podset/src/api --stdout --kube-version 1.31   # built-in types as of 1.31\n  \
+        kgen crd --paths examples/kluster/src/api --stdout --compat-with examples/kluster/config/crd/bases   # exit 1 on a breaking change")]
     Crd(CrdArgs),
     /// Write the Rust code `kgen_build::Builder` writes into OUT_DIR (Resource impls, clientset, listers,
     /// informers, fake server), for projects that check generated code in.
@@ -111,6 +112,11 @@ struct CrdArgs {
     /// service webhook-service/system, path /convert), as +kgen:conversion:webhook on each.
     #[arg(long)]
     conversion_webhook: bool,
+    /// Directory of released CRDs (*.yaml, *.yml) to compare with: a breaking change (a field
+    /// removed, validation tightened, a served version dropped, ...) is an error and nothing is
+    /// written; safe changes are listed on stderr.
+    #[arg(long, value_name = "DIR")]
+    compat_with: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -314,6 +320,11 @@ fn crd(args: CrdArgs) -> ExitCode {
     });
     for w in &out.warnings {
         eprintln!("{w}\n");
+    }
+    if let Some(dir) = &args.compat_with
+        && let Err(code) = compat(&opts, &out, dir)
+    {
+        return code;
     }
     if out.files.is_empty() {
         eprintln!(
@@ -519,6 +530,27 @@ fn check_what(dir: &Path, files: &[GeneratedFile], what: &str, source: &str) -> 
         dir.display()
     );
     ExitCode::FAILURE
+}
+
+/// `--compat-with DIR`: lists safe changes and warnings on stderr; on a breaking change (or an
+/// unreadable DIR) prints the errors and fails before anything is written.
+fn compat(opts: &kgen_build::CrdOptions, out: &kgen_build::CrdOutput, dir: &Path) -> Result<(), ExitCode> {
+    let report = kgen_build::check_compat(opts, out, dir).map_err(|failed| report_failure(&failed))?;
+    for line in report.safe_lines() {
+        eprintln!("{line}");
+    }
+    if let Some(failed) = report.failure() {
+        return Err(report_failure(&failed));
+    }
+    for w in report.diagnostics() {
+        eprintln!("{w}\n");
+    }
+    eprintln!(
+        "compatible with the {} released CRD file(s) in {}",
+        report.files.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 fn report_failure(failed: &Failed) -> ExitCode {
