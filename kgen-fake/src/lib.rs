@@ -134,6 +134,26 @@
 //!   value on updates (transition rules; with `optionalOldSelf`, an optional), the standard
 //!   library plus the `strings`, `lists` and `math` extensions and `matches()`, `message` or a
 //!   string `messageExpression`, `fieldPath`, `reason`. Status writes are validated too.
+//! * **Conversion** of custom resources whose CRD has `spec.conversion.strategy: Webhook`, with
+//!   the converter registered by [`FakeApiServer::with_converter`] (or
+//!   `FromCrds::from_crds_with_converters`, which the generated `fake_api_server()` calls): as
+//!   in apiextensions-apiserver, each version is its own in-memory representation, so a request
+//!   at a version other than the storage version is decoded, defaulted, validated (that
+//!   version's schema and CEL rules) and patched at its version — a merge or JSON patch applies
+//!   to the object converted to the request's version, as does server-side apply — then
+//!   converted to the storage version (and pruned with its schema) to be stored; every read
+//!   (get, list, watch events including the initial ones, the response of every write, dry
+//!   runs included) converts the stored object to the request's version, then prunes and
+//!   defaults it with that version's schema. Field and label selectors apply to the converted
+//!   object (with the request version's `selectableFields`). A failed conversion is reported
+//!   as the webhook converter reports it: `conversion webhook for kgen.dev/v1, Kind=Widget
+//!   failed: <the converter's message>` (the version is the object's before conversion), a 500
+//!   without reason on reads and a 500 `InternalError` (`Internal error occurred: ...`) on
+//!   writes. Without a registered converter the webhook is unreachable, the same errors with
+//!   `Post "https://<service>.<namespace>.svc:443/<path>?timeout=30s": no converter is
+//!   registered for widgets.kgen.dev (FakeApiServer::with_converter)`; objects at the storage
+//!   version need no conversion and are served. Strategy `None` serves every version by
+//!   rewriting `apiVersion` only.
 //! * **Discovery**: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<g>`, `/apis/<g>/<v>`, and
 //!   aggregated discovery, so `kube::Discovery` works.
 //! * **Testing aids**: [`FakeApiServer::actions`] records every resource request (like
@@ -154,7 +174,8 @@
 //! | Deleting a CRD | the CRD gets the `customresourcecleanup.apiextensions.k8s.io` finalizer; its objects are deleted, then the CRD | the CRD and all its objects go at once |
 //! | Namespace deletion | content deleted resource by resource; `status.conditions` report progress | content deleted by a collection pass; no conditions |
 //! | Graceful deletion of pods (`gracePeriodSeconds`) | the pod stays until the kubelet confirms | deleted at once (finalizers aside) |
-//! | Several versions of a custom resource | converted by webhook or the `None` strategy; one storage version | one storage; objects served at the requested version by rewriting `apiVersion` only |
+//! | Several versions of a custom resource, strategy `None` | `apiVersion` rewritten, then pruned and defaulted with the read version's schema | `apiVersion` rewritten only |
+//! | Webhook conversion | a `ConversionReview` POSTed to the webhook (batched for lists); a watch whose objects cannot be converted fails in the watch cache | the registered [`kgen_runtime::conversion::Converter`] run in process, one object at a time, no `ConversionReview`; a watch gets an `ERROR` event with the 500 and ends; the stored annotation `kgen.dev/conversion-data` is the converter's doing, as with a real webhook |
 //! | Built-in kinds | schemas: validation, defaulting, patch-merge keys | stored as JSON without schema: no validation or defaulting (but a Namespace's phase and finalizer); lists atomic in server-side apply and strategic merge patches |
 //! | `metadata.name` rules | per kind (DNS-1123 label for Namespace, DNS-1035 label for Service, subdomain for most) | DNS-1123 subdomain for every kind |
 //! | Other metadata validation | label and annotation keys and values, sizes, owner references, ... | none |
@@ -177,6 +198,7 @@
 
 mod apply;
 mod cel;
+mod conversion;
 mod discovery;
 mod faults;
 mod fields;
@@ -193,7 +215,7 @@ mod validation;
 mod watch;
 
 pub use faults::Action;
-pub use resources::{DeletePropagation, GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
+pub use resources::{Conversion, DeletePropagation, GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
 pub use server::{FakeService, ResBody, ServerHandle};
 
 use kube::core::Status;

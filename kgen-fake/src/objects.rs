@@ -20,6 +20,7 @@
 //! * Request bodies of custom resources must carry their `kind` and `apiVersion`.
 
 use super::apply::{Conflict, apply, restrict};
+use super::conversion::Direction;
 use super::fields::{Part, track_update};
 use super::gc::{FOREGROUND, NAMESPACE_FINALIZER, ORPHAN, being_deleted, is_namespace};
 use super::meta::{
@@ -70,6 +71,11 @@ impl Req {
 
     fn api_version(&self) -> String {
         self.def.api_version(&self.version)
+    }
+
+    /// Whether this request writes (conversion failures are then internal errors).
+    fn direction(&self, write: bool) -> Direction {
+        if write { Direction::Write } else { Direction::Read }
     }
 
     fn key(&self, name: &str) -> ObjKey {
@@ -143,11 +149,6 @@ pub(crate) fn partial_metadata(v: &Value) -> Value {
         }),
         _ => one(v),
     }
-}
-
-/// `obj` with the storage version's `apiVersion`.
-fn stored_form(def: &ResourceDef, obj: &Value) -> Value {
-    served(def, &def.storage_version().name, obj)
 }
 
 /// Checks (and fills in) `apiVersion` and `kind` of a request body.
@@ -516,10 +517,11 @@ impl State {
     pub(crate) fn get_object(&self, req: &Req) -> ApiResult<Reply> {
         let name = req.name.as_deref().unwrap_or("");
         let obj = self.stored(req, name)?;
+        let obj = self.at_version(&req.def, &req.version, &obj, Direction::Read)?;
         if req.subresource.as_deref() == Some("scale") {
             return Ok(Reply::ok(200, self.scale_of(req, &obj)?));
         }
-        Ok(Reply::ok(200, served(&req.def, &req.version, &obj)))
+        Ok(Reply::ok(200, obj))
     }
 
     /// Parses the selectors of a list, watch or delete-collection request.
@@ -531,20 +533,27 @@ impl State {
         Ok((labels, fields))
     }
 
-    fn matching(&self, req: &Req) -> ApiResult<Vec<(ObjKey, Value)>> {
+    /// The objects a list or delete-collection selects, at the request's version (selectors
+    /// apply to the converted objects).
+    fn matching(&self, req: &Req, write: bool) -> ApiResult<Vec<(ObjKey, Value)>> {
         let (labels, fields) = Self::selectors(req)?;
-        Ok(self
+        let mut out = Vec::new();
+        for (k, o) in self
             .objects(&req.def)
             .filter(|(k, _)| req.namespace.as_ref().is_none_or(|ns| k.0 == *ns))
-            .filter(|(_, o)| labels.matches(o) && fields.matches(o))
-            .map(|(k, o)| (k.clone(), o.clone()))
-            .collect())
+        {
+            let o = self.at_version(&req.def, &req.version, o, req.direction(write))?;
+            if labels.matches(&o) && fields.matches(&o) {
+                out.push((k.clone(), o));
+            }
+        }
+        Ok(out)
     }
 
     /// LIST, with selectors and `limit`/`continue` pagination. Later pages show the objects as
     /// they are when the page is read (no snapshot at the first page's resourceVersion).
     pub(crate) fn list_objects(&self, req: &Req) -> ApiResult<Reply> {
-        let all = self.matching(req)?;
+        let all = self.matching(req, false)?;
         let (rv, after) = match req.q("continue").filter(|c| !c.is_empty()) {
             Some(c) => {
                 let (rv, key) = decode_continue(c).ok_or_else(|| error(400, "invalid continue token"))?;
@@ -571,7 +580,7 @@ impl State {
             }
             _ => (&rest[..], None),
         };
-        let items = page.iter().map(|(_, o)| served(&req.def, &req.version, o)).collect();
+        let items = page.iter().map(|(_, o)| o.clone()).collect();
         Ok(Reply::ok(200, list_of(&req.def, &req.version, rv, items, cont)))
     }
 
@@ -751,20 +760,23 @@ impl State {
                 &now,
             );
         }
+        // As the storage: converted to the storage version (a dry run too), and the response
+        // converted back from it.
+        let stored = self.storage_form(&def, &obj)?;
         if req.dry_run() {
             return Ok(Reply {
                 code: 201,
-                body: served(&def, &req.version, &obj),
+                body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
                 warnings,
             });
         }
-        let stored = self.put(&def, key, stored_form(&def, &obj));
+        let stored = self.put(&def, key, stored);
         if let Some(crd) = crd {
             self.register(crd);
         }
         Ok(Reply {
             code: 201,
-            body: served(&def, &req.version, &stored),
+            body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
             warnings,
         })
     }
@@ -834,7 +846,7 @@ impl State {
             _ => {}
         }
 
-        let old_served = served(&def, &req.version, &old);
+        let old_served = self.at_version(&def, &req.version, &old, Direction::Write)?;
         let mut result = match part {
             Part::Status => {
                 let mut r = old_served.clone();
@@ -856,7 +868,7 @@ impl State {
             }
             Part::Main => {
                 let m = new.as_object_mut().expect("object");
-                match old.get("status") {
+                match old_served.get("status") {
                     Some(s) => {
                         m.insert("status".into(), s.clone());
                     }
@@ -927,7 +939,7 @@ impl State {
         )?;
         let crd = if is_crd(&def) { Some(check_crd(&result)?) } else { None };
         if let (Some(a), Some(b)) = (
-            generation_view(def.generation, &old),
+            generation_view(def.generation, &old_served),
             generation_view(def.generation, &result),
         ) && a != b
         {
@@ -958,10 +970,11 @@ impl State {
                 warnings,
             });
         }
+        let stored = self.storage_form(&def, &result)?;
         if req.dry_run() {
             return Ok(Reply {
                 code: 200,
-                body: result,
+                body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
                 warnings,
             });
         }
@@ -971,20 +984,20 @@ impl State {
             && self.may_go(&def, &result)
         {
             // As the API server: no write of the emptied object; it is deleted as stored.
-            let gone = self.finish_removal(&def, &key).unwrap_or(result);
+            let gone = self.finish_removal(&def, &key).unwrap_or(stored);
             return Ok(Reply {
                 code: 200,
-                body: served(&def, &req.version, &gone),
+                body: self.at_version(&def, &req.version, &gone, Direction::Write)?,
                 warnings,
             });
         }
-        let stored = self.put(&def, key, stored_form(&def, &result));
+        let stored = self.put(&def, key, stored);
         if let Some(crd) = crd {
             self.register(crd);
         }
         Ok(Reply {
             code: 200,
-            body: served(&def, &req.version, &stored),
+            body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
             warnings,
         })
     }
@@ -1003,6 +1016,7 @@ impl State {
         let sub = req.subresource.clone().unwrap_or_default();
         if sub == "scale" {
             let old = self.stored(req, &name)?;
+            let old = self.at_version(&def, &req.version, &old, Direction::Write)?;
             let mut scale = self.scale_of(req, &old)?;
             match kind {
                 PatchKind::Json => json_patch(&mut scale, &parse_json(body)?)?,
@@ -1019,7 +1033,8 @@ impl State {
         let Some(old) = old else {
             return Err(not_found(&def.plural, &def.group, &name));
         };
-        let mut doc = served(&def, &req.version, &old);
+        // As the API server: the patch applies to the object at the request's version.
+        let mut doc = self.at_version(&def, &req.version, &old, Direction::Write)?;
         match kind {
             PatchKind::Json => json_patch(&mut doc, &parse_json(body)?)?,
             _ => {
@@ -1138,7 +1153,7 @@ impl State {
                 {
                     return Err(conflict(&def.plural, &def.group, name, MODIFIED));
                 }
-                let live = served(&def, &req.version, &old);
+                let live = self.at_version(&def, &req.version, &old, Direction::Write)?;
                 let merged = apply(
                     Some(&live),
                     &applied,
@@ -1240,7 +1255,7 @@ impl State {
                 )],
             ));
         }
-        let mut new = served(&req.def, &req.version, &old);
+        let mut new = self.at_version(&req.def, &req.version, &old, Direction::Write)?;
         set_path(&mut new, &sc.spec_replicas_path, json!(replicas));
         let part = if req.vdef().status { Part::Main } else { Part::All };
         let manager = req.manager.clone();
@@ -1260,21 +1275,21 @@ impl State {
         let body = if body.get("kind").and_then(Value::as_str) == Some("Status") {
             body
         } else {
-            served(&req.def, &req.version, &body)
+            self.at_version(&req.def, &req.version, &body, Direction::Write)?
         };
         Ok(Reply::ok(code, body))
     }
 
     /// DELETE of a collection (with selectors): the list of what was deleted or marked.
     pub(crate) fn delete_collection(&mut self, req: &Req, opts: &DeleteOpts) -> ApiResult<Reply> {
-        let targets = self.matching(req)?;
+        let targets = self.matching(req, true)?;
         let mut items = Vec::new();
         for (key, obj) in targets {
             match self.delete_object(&req.def, &key, opts) {
                 Ok((_, body)) if body.get("kind").and_then(Value::as_str) != Some("Status") => {
-                    items.push(served(&req.def, &req.version, &body))
+                    items.push(self.at_version(&req.def, &req.version, &body, Direction::Write)?)
                 }
-                Ok(_) => items.push(served(&req.def, &req.version, &obj)),
+                Ok(_) => items.push(obj),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
             }
