@@ -137,6 +137,8 @@ pub trait Converter: Send + Sync {
     /// Converts a whole object (with `apiVersion`) of any version to the hub version.
     fn to_hub(&self, object: Value) -> Result<Value, ConversionError>;
     /// Converts a whole object of the hub version to `version` (a version name, such as `v1alpha1`).
+    // `from_hub` pairs with `to_hub`; it converts the hub object given, not `self`.
+    #[allow(clippy::wrong_self_convention)]
     fn from_hub(&self, hub: Value, version: &str) -> Result<Value, ConversionError>;
 }
 
