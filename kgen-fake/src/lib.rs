@@ -154,6 +154,24 @@
 //!   registered for widgets.kgen.dev (FakeApiServer::with_converter)`; objects at the storage
 //!   version need no conversion and are served. Strategy `None` serves every version by
 //!   rewriting `apiVersion` only.
+//! * **Admission webhooks** from `MutatingWebhookConfiguration` and
+//!   `ValidatingWebhookConfiguration` manifests ([`FakeApiServer::with_admission_webhooks`]),
+//!   answered in process by [`kgen_runtime::admission::AdmissionHandler`]s registered by service
+//!   path (`kgen_runtime::admission::validating` / `mutating` wrap typed validators and
+//!   defaulters): after the namespace check, the mutating webhooks (configurations by name,
+//!   webhooks as listed; `reinvocationPolicy: IfNeeded` ones once more when a later one changed
+//!   the object; their `JSONPatch` applied), then the object's validation, then the validating
+//!   webhooks; on creates, updates (`/status` included), patches, server-side apply and deletes
+//!   (`oldObject` to the validating webhooks). Rules match operations, groups, versions,
+//!   resources (`*`, `*/*`, `widgets/status`, `*/status`) and scope; `matchPolicy: Equivalent`
+//!   sends the object converted to the version a rule names; `namespaceSelector` and
+//!   `objectSelector` apply. A refusal is `admission webhook "<name>" denied the request:
+//!   <message>` with the response's `status.code` (400 when absent or under 400); a webhook
+//!   without a handler is unreachable (`failurePolicy: Fail`: 500 `Internal error occurred:
+//!   failed calling webhook "<name>": failed to call webhook: Post "...": ...`; `Ignore`:
+//!   skipped); dry runs reach only webhooks with `sideEffects: None` or `NoneOnDryRun` (others:
+//!   400 `admission webhook "<name>" does not support dry run`). See the `admission` module
+//!   docs for the request's fields.
 //! * **Discovery**: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<g>`, `/apis/<g>/<v>`, and
 //!   aggregated discovery, so `kube::Discovery` works.
 //! * **Testing aids**: [`FakeApiServer::actions`] records every resource request (like
@@ -165,7 +183,8 @@
 //!
 //! | Behaviour | Real API server | Fake |
 //! |---|---|---|
-//! | Authentication, authorization, admission webhooks, priority and fairness | enforced | none: every request is allowed (inject failures with [`FakeApiServer::fail_next`]) |
+//! | Authentication, authorization, priority and fairness | enforced | none: every request is allowed (inject failures with [`FakeApiServer::fail_next`]) |
+//! | Admission webhooks | configurations read from the API (`admissionregistration.k8s.io/v1`), `AdmissionReview`s POSTed with timeouts, `matchConditions` (CEL), the `/scale` subresource (a `Scale` object), built-in admission plugins and ValidatingAdmissionPolicies | configurations given to [`FakeApiServer::with_admission_webhooks`], handlers called in process (no timeouts); no `matchConditions`; `/scale` writes and pre-loaded objects ([`FakeApiServer::insert`]) are not admitted; `userInfo` is always `system:admin` (groups `system:masters`, `system:authenticated`); webhooks run for every kind, and a failing `Ignore` webhook only logs a `tracing` warning |
 //! | Controllers | all of kube-controller-manager (Deployment rollouts, Job pods, endpoints, service-account tokens, ...), the scheduler, kubelets | only the garbage collector and the namespace controller |
 //! | Garbage collector timing | informer-driven, milliseconds to seconds, one level of dependents after another | one pass [`FakeApiServer::with_gc_delay`] after the writes, repeated until nothing changes (every level at once) |
 //! | Garbage collector writes | recorded in `managedFields` (manager `kube-controller-manager`), events such as `OwnerRefInvalidNamespace` | owner references and finalizers removed without a `managedFields` entry; no events |
@@ -196,6 +215,7 @@
 
 #![warn(missing_docs)]
 
+mod admission;
 mod apply;
 mod cel;
 mod conversion;
@@ -245,6 +265,9 @@ pub enum FakeError {
     /// The server refused the object, as it would refuse a create.
     #[error("{0}")]
     Api(Box<Status>),
+    /// Admission webhook configurations that cannot be read.
+    #[error("invalid admission webhook configuration: {0}")]
+    InvalidWebhookConfiguration(String),
 }
 
 /// An in-memory Kubernetes API server. Cheap to clone: clones share the same state.
@@ -339,6 +362,67 @@ impl FakeApiServer {
     pub fn add_converter(&self, converter: Arc<dyn kgen_runtime::conversion::Converter>) {
         let key = (converter.group().to_string(), converter.plural().to_string());
         self.lock().converters.insert(key, converter);
+    }
+
+    /// Calls admission webhooks in process: `manifests_yaml` holds `MutatingWebhookConfiguration`
+    /// and `ValidatingWebhookConfiguration` documents (as `kgen webhook` or controller-gen write
+    /// them), and `handlers` answer their webhooks by the service `path` of their `clientConfig`
+    /// (or its `url`), where a real API server would POST an `AdmissionReview`. A webhook whose
+    /// path has no handler is an unreachable webhook (its `failurePolicy` decides). Panics if the
+    /// manifests cannot be read; see [`Self::add_admission_webhooks`].
+    ///
+    /// ```
+    /// # fn demo(handler: std::sync::Arc<dyn kgen_runtime::admission::AdmissionHandler>) {
+    /// const MANIFESTS: &str = r#"
+    /// apiVersion: admissionregistration.k8s.io/v1
+    /// kind: ValidatingWebhookConfiguration
+    /// metadata: {name: validating-webhook-configuration}
+    /// webhooks:
+    /// - name: vkluster.kgen.dev
+    ///   admissionReviewVersions: [v1]
+    ///   sideEffects: None
+    ///   clientConfig:
+    ///     service: {name: webhook-service, namespace: system, path: /validate-kgen-dev-v1-kluster}
+    ///   rules:
+    ///   - {apiGroups: [kgen.dev], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [klusters]}
+    /// "#;
+    /// let server = kgen_fake::FakeApiServer::new()
+    ///     .with_admission_webhooks(MANIFESTS, [("/validate-kgen-dev-v1-kluster".to_string(), handler)]);
+    /// # }
+    /// ```
+    pub fn with_admission_webhooks(
+        self,
+        manifests_yaml: &str,
+        handlers: impl IntoIterator<Item = (String, Arc<dyn kgen_runtime::admission::AdmissionHandler>)>,
+    ) -> Self {
+        if let Err(e) = self.add_admission_webhooks(manifests_yaml, handlers) {
+            panic!("FakeApiServer::with_admission_webhooks: {e}");
+        }
+        self
+    }
+
+    /// Like [`Self::with_admission_webhooks`]: adds (or replaces, by configuration and webhook
+    /// name) the webhooks of `manifests_yaml` and registers `handlers`.
+    pub fn add_admission_webhooks(
+        &self,
+        manifests_yaml: &str,
+        handlers: impl IntoIterator<Item = (String, Arc<dyn kgen_runtime::admission::AdmissionHandler>)>,
+    ) -> Result<(), FakeError> {
+        let mut st = self.lock();
+        st.add_webhooks(manifests_yaml)
+            .map_err(FakeError::InvalidWebhookConfiguration)?;
+        st.admission_handlers.extend(handlers);
+        Ok(())
+    }
+
+    /// Registers (or replaces) the handler answering the webhooks whose service path (or URL)
+    /// is `path`.
+    pub fn add_admission_handler(
+        &self,
+        path: impl Into<String>,
+        handler: Arc<dyn kgen_runtime::admission::AdmissionHandler>,
+    ) {
+        self.lock().admission_handlers.insert(path.into(), handler);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -516,6 +600,7 @@ impl FakeApiServer {
         let mut obj = obj;
         meta::meta_mut(&mut obj).remove("resourceVersion");
         let req = Req {
+            verb: "insert",
             def,
             version,
             namespace,

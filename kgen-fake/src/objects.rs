@@ -19,6 +19,7 @@
 //!   in a terminating namespace are forbidden, in a missing one not found.
 //! * Request bodies of custom resources must carry their `kind` and `apiVersion`.
 
+use super::admission::Attrs;
 use super::apply::{Conflict, apply, restrict};
 use super::conversion::Direction;
 use super::fields::{Part, track_update};
@@ -32,7 +33,7 @@ use super::resources::{GenerationPolicy, ResourceDef, VersionDef, from_crd};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::{ApiResult, FieldError, MODIFIED, already_exists, conflict, deleted, error, invalid, not_found};
 use super::store::{ObjKey, State};
-use super::validation::{FieldValidation, admit, name_errors};
+use super::validation::{FieldValidation, admit, decode, name_errors};
 use kube::core::response::{StatusCause, StatusDetails};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -40,6 +41,9 @@ use std::sync::Arc;
 
 /// A request on a resource path.
 pub(crate) struct Req {
+    /// `get`, `list`, `create`, `update`, `patch`, `delete`, `deletecollection`, or `insert`
+    /// for objects pre-loaded by [`super::FakeApiServer::insert`] (which skip admission).
+    pub verb: &'static str,
     pub def: Arc<ResourceDef>,
     pub version: String,
     pub namespace: Option<String>,
@@ -476,6 +480,15 @@ impl DeleteOpts {
         Ok(o)
     }
 
+    /// The `propagationPolicy` asked for, as sent to admission webhooks.
+    fn propagation_name(&self) -> Option<&'static str> {
+        self.propagation.map(|p| match p {
+            DeletePropagation::Orphan => "Orphan",
+            DeletePropagation::Background => "Background",
+            DeletePropagation::Foreground => "Foreground",
+        })
+    }
+
     /// The propagation of a delete of `obj`, as the API server decides it: the request's
     /// `orphanDependents`, else its `propagationPolicy`, else a garbage-collection finalizer the
     /// object already has, else the kind's default.
@@ -681,6 +694,16 @@ impl State {
         if def.namespaced {
             self.check_namespace(&def, &ns, name_of(&obj))?;
         }
+        // The mutating webhooks, after NamespaceLifecycle and before the name is generated, on
+        // the object as decoded (pruned and defaulted).
+        let mut admission_warnings = Vec::new();
+        if !self.webhooks.is_empty() && req.verb != "insert" {
+            admission_warnings = decode(&def, req.vdef(), &mut obj, req.field_validation())?;
+            let mut slot = Some(obj);
+            let name = slot.as_ref().map(|o| name_of(o).to_string()).unwrap_or_default();
+            admission_warnings.extend(self.mutating_admission(&Attrs::write(req, "CREATE", &name), &mut slot, None)?);
+            obj = slot.unwrap_or_default();
+        }
         let mut meta_errors = Vec::new();
         if name_of(&obj).is_empty() {
             match meta_str(&obj, "generateName").map(str::to_string) {
@@ -732,8 +755,14 @@ impl State {
             }
             set_path(&mut obj, "spec.finalizers", json!(finalizers));
         }
-        let warnings = admit(&def, req.vdef(), &mut obj, None, req.field_validation(), meta_errors)?;
+        let mut warnings = admit(&def, req.vdef(), &mut obj, None, req.field_validation(), meta_errors)?;
         let crd = if is_crd(&def) { Some(check_crd(&obj)?) } else { None };
+        admission_warnings.extend(self.validating_admission(
+            &Attrs::write(req, "CREATE", name_of(&obj)),
+            Some(&obj),
+            None,
+        )?);
+        warnings.extend(admission_warnings);
         let name = name_of(&obj).to_string();
         let key = (if def.namespaced { ns } else { String::new() }, name.clone());
         if self.get(&def, &key).is_some() {
@@ -847,6 +876,23 @@ impl State {
         }
 
         let old_served = self.at_version(&def, &req.version, &old, Direction::Write)?;
+        // The mutating webhooks see the object as the request gives it (decoded: pruned and
+        // defaulted), before the strategy keeps the stored status or spec.
+        let admitted = !self.webhooks.is_empty() && req.verb != "insert" && subresource != "scale";
+        let mut admission_warnings = Vec::new();
+        if admitted {
+            admission_warnings = decode(&def, req.vdef(), &mut new, req.field_validation())?;
+            let mut slot = Some(new);
+            admission_warnings.extend(self.mutating_admission(
+                &Attrs::write(req, "UPDATE", name),
+                &mut slot,
+                Some(&old_served),
+            )?);
+            new = slot.unwrap_or_default();
+            if !new.is_object() {
+                return Err(error(400, "a mutating webhook removed the object"));
+            }
+        }
         let mut result = match part {
             Part::Status => {
                 let mut r = old_served.clone();
@@ -929,7 +975,7 @@ impl State {
                 ));
             }
         }
-        let warnings = admit(
+        let mut warnings = admit(
             &def,
             req.vdef(),
             &mut result,
@@ -938,6 +984,14 @@ impl State {
             Vec::new(),
         )?;
         let crd = if is_crd(&def) { Some(check_crd(&result)?) } else { None };
+        if admitted {
+            admission_warnings.extend(self.validating_admission(
+                &Attrs::write(req, "UPDATE", name),
+                Some(&result),
+                Some(&old_served),
+            )?);
+        }
+        warnings.extend(admission_warnings);
         if let (Some(a), Some(b)) = (
             generation_view(def.generation, &old_served),
             generation_view(def.generation, &result),
@@ -1271,20 +1325,40 @@ impl State {
     pub(crate) fn delete(&mut self, req: &Req, opts: &DeleteOpts) -> ApiResult<Reply> {
         let name = req.name.clone().unwrap_or_default();
         let key = req.key(&name);
+        let mut warnings = Vec::new();
+        if !self.webhooks.is_empty() {
+            // As the delete handler: the mutating webhooks get neither object; the validating
+            // ones get the object being deleted as `oldObject`.
+            let attrs = Attrs::delete(req, &name, opts.dry_run, opts.propagation_name());
+            warnings.extend(self.mutating_admission(&attrs, &mut None, None)?);
+            if let Some(obj) = self.get(&req.def, &key).cloned() {
+                let old = self.at_version(&req.def, &req.version, &obj, Direction::Write)?;
+                warnings.extend(self.validating_admission(&attrs, None, Some(&old))?);
+            }
+        }
         let (code, body) = self.delete_object(&req.def, &key, opts)?;
         let body = if body.get("kind").and_then(Value::as_str) == Some("Status") {
             body
         } else {
             self.at_version(&req.def, &req.version, &body, Direction::Write)?
         };
-        Ok(Reply::ok(code, body))
+        Ok(Reply { code, body, warnings })
     }
 
     /// DELETE of a collection (with selectors): the list of what was deleted or marked.
     pub(crate) fn delete_collection(&mut self, req: &Req, opts: &DeleteOpts) -> ApiResult<Reply> {
         let targets = self.matching(req, true)?;
         let mut items = Vec::new();
+        let mut warnings = Vec::new();
+        if !self.webhooks.is_empty() {
+            let attrs = Attrs::delete(req, "", opts.dry_run, opts.propagation_name());
+            warnings.extend(self.mutating_admission(&attrs, &mut None, None)?);
+        }
         for (key, obj) in targets {
+            if !self.webhooks.is_empty() {
+                let attrs = Attrs::delete(req, &key.1, opts.dry_run, opts.propagation_name());
+                warnings.extend(self.validating_admission(&attrs, None, Some(&obj))?);
+            }
             match self.delete_object(&req.def, &key, opts) {
                 Ok((_, body)) if body.get("kind").and_then(Value::as_str) != Some("Status") => {
                     items.push(self.at_version(&req.def, &req.version, &body, Direction::Write)?)
@@ -1294,7 +1368,11 @@ impl State {
                 Err(e) => return Err(e),
             }
         }
-        Ok(Reply::ok(200, list_of(&req.def, &req.version, self.rv, items, None)))
+        Ok(Reply {
+            code: 200,
+            body: list_of(&req.def, &req.version, self.rv, items, None),
+            warnings,
+        })
     }
 
     /// Deletes (or marks for deletion) one object. Returns the HTTP code and either the object

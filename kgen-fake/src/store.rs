@@ -177,6 +177,10 @@ pub(crate) struct State {
     pub self_ref: Weak<Mutex<State>>,
     /// Conversions registered in process, by (group, plural).
     pub converters: BTreeMap<(String, String), Arc<dyn kgen_runtime::conversion::Converter>>,
+    /// Admission webhooks, in the order the API server calls them.
+    pub webhooks: Vec<super::admission::Webhook>,
+    /// The handlers answering admission webhooks, by service path (or URL).
+    pub admission_handlers: BTreeMap<String, Arc<dyn kgen_runtime::admission::AdmissionHandler>>,
 }
 
 impl State {
@@ -202,6 +206,8 @@ impl State {
             gc_scheduled: false,
             self_ref: Weak::new(),
             converters: BTreeMap::new(),
+            webhooks: Vec::new(),
+            admission_handlers: BTreeMap::new(),
         }
     }
 

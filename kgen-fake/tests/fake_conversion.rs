@@ -487,6 +487,51 @@ mod fake {
         assert!(within(events.next()).await.is_none(), "the watch ends");
     }
 
+    /// Sets `spec.zone`, on the v2 objects it is sent.
+    struct Zoner;
+
+    impl kgen_runtime::admission::Defaulter<DynamicObject> for Zoner {
+        fn default(
+            &self,
+            _: kgen_runtime::admission::Operation,
+            mut o: DynamicObject,
+        ) -> Result<DynamicObject, kgen_runtime::admission::Denied> {
+            assert_eq!(o.types.as_ref().unwrap().api_version, "conv.kgen.dev/v2");
+            o.data["spec"]["zone"] = json!("z9");
+            Ok(o)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_admission_webhook_for_v2_gets_a_v1_write_converted() {
+        let manifests = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: m}
+webhooks:
+- name: zone.conv.kgen.dev
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  clientConfig: {service: {name: s, namespace: system, path: /zone}}
+  rules:
+  - {apiGroups: [conv.kgen.dev], apiVersions: [v2], operations: [CREATE], resources: [gadgets]}
+"#;
+        let server = converting().with_admission_webhooks(
+            manifests,
+            [("/zone".to_string(), kgen_runtime::admission::mutating(Zoner))],
+        );
+        let created = api(&server, "v1")
+            .create(&PostParams::default(), &gadget("v1", "g", json!({"size": "s"})))
+            .await
+            .unwrap();
+        assert_eq!(spec(&created)["size"], "s");
+        assert_eq!(
+            stored(&server, "g")["spec"],
+            json!({"sizeSlug": "s", "zone": "z9"}),
+            "the patch made at v2 survives the way back to v1 (in the annotation) and into storage"
+        );
+    }
+
     fn stored_opt(server: &FakeApiServer, name: &str) -> Option<Value> {
         server.get_json("gadgets.conv.kgen.dev", Some("default"), name)
     }
