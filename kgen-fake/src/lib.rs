@@ -134,6 +134,44 @@
 //!   value on updates (transition rules; with `optionalOldSelf`, an optional), the standard
 //!   library plus the `strings`, `lists` and `math` extensions and `matches()`, `message` or a
 //!   string `messageExpression`, `fieldPath`, `reason`. Status writes are validated too.
+//! * **Conversion** of custom resources whose CRD has `spec.conversion.strategy: Webhook`, with
+//!   the converter registered by [`FakeApiServer::with_converter`] (or
+//!   `FromCrds::from_crds_with_converters`, which the generated `fake_api_server()` calls): as
+//!   in apiextensions-apiserver, each version is its own in-memory representation, so a request
+//!   at a version other than the storage version is decoded, defaulted, validated (that
+//!   version's schema and CEL rules) and patched at its version — a merge or JSON patch applies
+//!   to the object converted to the request's version, as does server-side apply — then
+//!   converted to the storage version (and pruned with its schema) to be stored; every read
+//!   (get, list, watch events including the initial ones, the response of every write, dry
+//!   runs included) converts the stored object to the request's version, then prunes and
+//!   defaults it with that version's schema. Field and label selectors apply to the converted
+//!   object (with the request version's `selectableFields`). A failed conversion is reported
+//!   as the webhook converter reports it: `conversion webhook for kgen.dev/v1, Kind=Widget
+//!   failed: <the converter's message>` (the version is the object's before conversion), a 500
+//!   without reason on reads and a 500 `InternalError` (`Internal error occurred: ...`) on
+//!   writes. Without a registered converter the webhook is unreachable, the same errors with
+//!   `Post "https://<service>.<namespace>.svc:443/<path>?timeout=30s": no converter is
+//!   registered for widgets.kgen.dev (FakeApiServer::with_converter)`; objects at the storage
+//!   version need no conversion and are served. Strategy `None` serves every version by
+//!   rewriting `apiVersion` only.
+//! * **Admission webhooks** from `MutatingWebhookConfiguration` and
+//!   `ValidatingWebhookConfiguration` manifests ([`FakeApiServer::with_admission_webhooks`]),
+//!   answered in process by [`kgen_runtime::admission::AdmissionHandler`]s registered by service
+//!   path (`kgen_runtime::admission::validating` / `mutating` wrap typed validators and
+//!   defaulters): after the namespace check, the mutating webhooks (configurations by name,
+//!   webhooks as listed; `reinvocationPolicy: IfNeeded` ones once more when a later one changed
+//!   the object; their `JSONPatch` applied), then the object's validation, then the validating
+//!   webhooks; on creates, updates (`/status` included), patches, server-side apply and deletes
+//!   (`oldObject` to the validating webhooks). Rules match operations, groups, versions,
+//!   resources (`*`, `*/*`, `widgets/status`, `*/status`) and scope; `matchPolicy: Equivalent`
+//!   sends the object converted to the version a rule names; `namespaceSelector` and
+//!   `objectSelector` apply. A refusal is `admission webhook "<name>" denied the request:
+//!   <message>` with the response's `status.code` (400 when absent or under 400); a webhook
+//!   without a handler is unreachable (`failurePolicy: Fail`: 500 `Internal error occurred:
+//!   failed calling webhook "<name>": failed to call webhook: Post "...": ...`; `Ignore`:
+//!   skipped); dry runs reach only webhooks with `sideEffects: None` or `NoneOnDryRun` (others:
+//!   400 `admission webhook "<name>" does not support dry run`). See the `admission` module
+//!   docs for the request's fields.
 //! * **Discovery**: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<g>`, `/apis/<g>/<v>`, and
 //!   aggregated discovery, so `kube::Discovery` works.
 //! * **Testing aids**: [`FakeApiServer::actions`] records every resource request (like
@@ -145,7 +183,8 @@
 //!
 //! | Behaviour | Real API server | Fake |
 //! |---|---|---|
-//! | Authentication, authorization, admission webhooks, priority and fairness | enforced | none: every request is allowed (inject failures with [`FakeApiServer::fail_next`]) |
+//! | Authentication, authorization, priority and fairness | enforced | none: every request is allowed (inject failures with [`FakeApiServer::fail_next`]) |
+//! | Admission webhooks | configurations read from the API (`admissionregistration.k8s.io/v1`), `AdmissionReview`s POSTed with timeouts, `matchConditions` (CEL), the `/scale` subresource (a `Scale` object), built-in admission plugins and ValidatingAdmissionPolicies | configurations given to [`FakeApiServer::with_admission_webhooks`], handlers called in process (no timeouts); no `matchConditions`; `/scale` writes and pre-loaded objects ([`FakeApiServer::insert`]) are not admitted; `userInfo` is always `system:admin` (groups `system:masters`, `system:authenticated`); webhooks run for every kind, and a failing `Ignore` webhook only logs a `tracing` warning |
 //! | Controllers | all of kube-controller-manager (Deployment rollouts, Job pods, endpoints, service-account tokens, ...), the scheduler, kubelets | only the garbage collector and the namespace controller |
 //! | Garbage collector timing | informer-driven, milliseconds to seconds, one level of dependents after another | one pass [`FakeApiServer::with_gc_delay`] after the writes, repeated until nothing changes (every level at once) |
 //! | Garbage collector writes | recorded in `managedFields` (manager `kube-controller-manager`), events such as `OwnerRefInvalidNamespace` | owner references and finalizers removed without a `managedFields` entry; no events |
@@ -154,7 +193,8 @@
 //! | Deleting a CRD | the CRD gets the `customresourcecleanup.apiextensions.k8s.io` finalizer; its objects are deleted, then the CRD | the CRD and all its objects go at once |
 //! | Namespace deletion | content deleted resource by resource; `status.conditions` report progress | content deleted by a collection pass; no conditions |
 //! | Graceful deletion of pods (`gracePeriodSeconds`) | the pod stays until the kubelet confirms | deleted at once (finalizers aside) |
-//! | Several versions of a custom resource | converted by webhook or the `None` strategy; one storage version | one storage; objects served at the requested version by rewriting `apiVersion` only |
+//! | Several versions of a custom resource, strategy `None` | `apiVersion` rewritten, then pruned and defaulted with the read version's schema | `apiVersion` rewritten only |
+//! | Webhook conversion | a `ConversionReview` POSTed to the webhook (batched for lists); a watch whose objects cannot be converted fails in the watch cache | the registered [`kgen_runtime::conversion::Converter`] run in process, one object at a time, no `ConversionReview`; a watch gets an `ERROR` event with the 500 and ends; the stored annotation `kgen.dev/conversion-data` is the converter's doing, as with a real webhook |
 //! | Built-in kinds | schemas: validation, defaulting, patch-merge keys | stored as JSON without schema: no validation or defaulting (but a Namespace's phase and finalizer); lists atomic in server-side apply and strategic merge patches |
 //! | `metadata.name` rules | per kind (DNS-1123 label for Namespace, DNS-1035 label for Service, subdomain for most) | DNS-1123 subdomain for every kind |
 //! | Other metadata validation | label and annotation keys and values, sizes, owner references, ... | none |
@@ -175,8 +215,10 @@
 
 #![warn(missing_docs)]
 
+mod admission;
 mod apply;
 mod cel;
+mod conversion;
 mod discovery;
 mod faults;
 mod fields;
@@ -193,7 +235,7 @@ mod validation;
 mod watch;
 
 pub use faults::Action;
-pub use resources::{DeletePropagation, GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
+pub use resources::{Conversion, DeletePropagation, GenerationPolicy, ResourceDef, ScaleDef, VersionDef};
 pub use server::{FakeService, ResBody, ServerHandle};
 
 use kube::core::Status;
@@ -223,6 +265,9 @@ pub enum FakeError {
     /// The server refused the object, as it would refuse a create.
     #[error("{0}")]
     Api(Box<Status>),
+    /// Admission webhook configurations that cannot be read.
+    #[error("invalid admission webhook configuration: {0}")]
+    InvalidWebhookConfiguration(String),
 }
 
 /// An in-memory Kubernetes API server. Cheap to clone: clones share the same state.
@@ -317,6 +362,67 @@ impl FakeApiServer {
     pub fn add_converter(&self, converter: Arc<dyn kgen_runtime::conversion::Converter>) {
         let key = (converter.group().to_string(), converter.plural().to_string());
         self.lock().converters.insert(key, converter);
+    }
+
+    /// Calls admission webhooks in process: `manifests_yaml` holds `MutatingWebhookConfiguration`
+    /// and `ValidatingWebhookConfiguration` documents (as `kgen webhook` or controller-gen write
+    /// them), and `handlers` answer their webhooks by the service `path` of their `clientConfig`
+    /// (or its `url`), where a real API server would POST an `AdmissionReview`. A webhook whose
+    /// path has no handler is an unreachable webhook (its `failurePolicy` decides). Panics if the
+    /// manifests cannot be read; see [`Self::add_admission_webhooks`].
+    ///
+    /// ```
+    /// # fn demo(handler: std::sync::Arc<dyn kgen_runtime::admission::AdmissionHandler>) {
+    /// const MANIFESTS: &str = r#"
+    /// apiVersion: admissionregistration.k8s.io/v1
+    /// kind: ValidatingWebhookConfiguration
+    /// metadata: {name: validating-webhook-configuration}
+    /// webhooks:
+    /// - name: vkluster.kgen.dev
+    ///   admissionReviewVersions: [v1]
+    ///   sideEffects: None
+    ///   clientConfig:
+    ///     service: {name: webhook-service, namespace: system, path: /validate-kgen-dev-v1-kluster}
+    ///   rules:
+    ///   - {apiGroups: [kgen.dev], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [klusters]}
+    /// "#;
+    /// let server = kgen_fake::FakeApiServer::new()
+    ///     .with_admission_webhooks(MANIFESTS, [("/validate-kgen-dev-v1-kluster".to_string(), handler)]);
+    /// # }
+    /// ```
+    pub fn with_admission_webhooks(
+        self,
+        manifests_yaml: &str,
+        handlers: impl IntoIterator<Item = (String, Arc<dyn kgen_runtime::admission::AdmissionHandler>)>,
+    ) -> Self {
+        if let Err(e) = self.add_admission_webhooks(manifests_yaml, handlers) {
+            panic!("FakeApiServer::with_admission_webhooks: {e}");
+        }
+        self
+    }
+
+    /// Like [`Self::with_admission_webhooks`]: adds (or replaces, by configuration and webhook
+    /// name) the webhooks of `manifests_yaml` and registers `handlers`.
+    pub fn add_admission_webhooks(
+        &self,
+        manifests_yaml: &str,
+        handlers: impl IntoIterator<Item = (String, Arc<dyn kgen_runtime::admission::AdmissionHandler>)>,
+    ) -> Result<(), FakeError> {
+        let mut st = self.lock();
+        st.add_webhooks(manifests_yaml)
+            .map_err(FakeError::InvalidWebhookConfiguration)?;
+        st.admission_handlers.extend(handlers);
+        Ok(())
+    }
+
+    /// Registers (or replaces) the handler answering the webhooks whose service path (or URL)
+    /// is `path`.
+    pub fn add_admission_handler(
+        &self,
+        path: impl Into<String>,
+        handler: Arc<dyn kgen_runtime::admission::AdmissionHandler>,
+    ) {
+        self.lock().admission_handlers.insert(path.into(), handler);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -494,6 +600,7 @@ impl FakeApiServer {
         let mut obj = obj;
         meta::meta_mut(&mut obj).remove("resourceVersion");
         let req = Req {
+            verb: "insert",
             def,
             version,
             namespace,

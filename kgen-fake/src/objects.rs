@@ -19,7 +19,9 @@
 //!   in a terminating namespace are forbidden, in a missing one not found.
 //! * Request bodies of custom resources must carry their `kind` and `apiVersion`.
 
+use super::admission::Attrs;
 use super::apply::{Conflict, apply, restrict};
+use super::conversion::Direction;
 use super::fields::{Part, track_update};
 use super::gc::{FOREGROUND, NAMESPACE_FINALIZER, ORPHAN, being_deleted, is_namespace};
 use super::meta::{
@@ -31,7 +33,7 @@ use super::resources::{GenerationPolicy, ResourceDef, VersionDef, from_crd};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::{ApiResult, FieldError, MODIFIED, already_exists, conflict, deleted, error, invalid, not_found};
 use super::store::{ObjKey, State};
-use super::validation::{FieldValidation, admit, name_errors};
+use super::validation::{FieldValidation, admit, decode, name_errors};
 use kube::core::response::{StatusCause, StatusDetails};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -39,6 +41,9 @@ use std::sync::Arc;
 
 /// A request on a resource path.
 pub(crate) struct Req {
+    /// `get`, `list`, `create`, `update`, `patch`, `delete`, `deletecollection`, or `insert`
+    /// for objects pre-loaded by [`super::FakeApiServer::insert`] (which skip admission).
+    pub verb: &'static str,
     pub def: Arc<ResourceDef>,
     pub version: String,
     pub namespace: Option<String>,
@@ -70,6 +75,11 @@ impl Req {
 
     fn api_version(&self) -> String {
         self.def.api_version(&self.version)
+    }
+
+    /// Whether this request writes (conversion failures are then internal errors).
+    fn direction(&self, write: bool) -> Direction {
+        if write { Direction::Write } else { Direction::Read }
     }
 
     fn key(&self, name: &str) -> ObjKey {
@@ -143,11 +153,6 @@ pub(crate) fn partial_metadata(v: &Value) -> Value {
         }),
         _ => one(v),
     }
-}
-
-/// `obj` with the storage version's `apiVersion`.
-fn stored_form(def: &ResourceDef, obj: &Value) -> Value {
-    served(def, &def.storage_version().name, obj)
 }
 
 /// Checks (and fills in) `apiVersion` and `kind` of a request body.
@@ -475,6 +480,15 @@ impl DeleteOpts {
         Ok(o)
     }
 
+    /// The `propagationPolicy` asked for, as sent to admission webhooks.
+    fn propagation_name(&self) -> Option<&'static str> {
+        self.propagation.map(|p| match p {
+            DeletePropagation::Orphan => "Orphan",
+            DeletePropagation::Background => "Background",
+            DeletePropagation::Foreground => "Foreground",
+        })
+    }
+
     /// The propagation of a delete of `obj`, as the API server decides it: the request's
     /// `orphanDependents`, else its `propagationPolicy`, else a garbage-collection finalizer the
     /// object already has, else the kind's default.
@@ -516,10 +530,11 @@ impl State {
     pub(crate) fn get_object(&self, req: &Req) -> ApiResult<Reply> {
         let name = req.name.as_deref().unwrap_or("");
         let obj = self.stored(req, name)?;
+        let obj = self.at_version(&req.def, &req.version, &obj, Direction::Read)?;
         if req.subresource.as_deref() == Some("scale") {
             return Ok(Reply::ok(200, self.scale_of(req, &obj)?));
         }
-        Ok(Reply::ok(200, served(&req.def, &req.version, &obj)))
+        Ok(Reply::ok(200, obj))
     }
 
     /// Parses the selectors of a list, watch or delete-collection request.
@@ -531,20 +546,27 @@ impl State {
         Ok((labels, fields))
     }
 
-    fn matching(&self, req: &Req) -> ApiResult<Vec<(ObjKey, Value)>> {
+    /// The objects a list or delete-collection selects, at the request's version (selectors
+    /// apply to the converted objects).
+    fn matching(&self, req: &Req, write: bool) -> ApiResult<Vec<(ObjKey, Value)>> {
         let (labels, fields) = Self::selectors(req)?;
-        Ok(self
+        let mut out = Vec::new();
+        for (k, o) in self
             .objects(&req.def)
             .filter(|(k, _)| req.namespace.as_ref().is_none_or(|ns| k.0 == *ns))
-            .filter(|(_, o)| labels.matches(o) && fields.matches(o))
-            .map(|(k, o)| (k.clone(), o.clone()))
-            .collect())
+        {
+            let o = self.at_version(&req.def, &req.version, o, req.direction(write))?;
+            if labels.matches(&o) && fields.matches(&o) {
+                out.push((k.clone(), o));
+            }
+        }
+        Ok(out)
     }
 
     /// LIST, with selectors and `limit`/`continue` pagination. Later pages show the objects as
     /// they are when the page is read (no snapshot at the first page's resourceVersion).
     pub(crate) fn list_objects(&self, req: &Req) -> ApiResult<Reply> {
-        let all = self.matching(req)?;
+        let all = self.matching(req, false)?;
         let (rv, after) = match req.q("continue").filter(|c| !c.is_empty()) {
             Some(c) => {
                 let (rv, key) = decode_continue(c).ok_or_else(|| error(400, "invalid continue token"))?;
@@ -571,7 +593,7 @@ impl State {
             }
             _ => (&rest[..], None),
         };
-        let items = page.iter().map(|(_, o)| served(&req.def, &req.version, o)).collect();
+        let items = page.iter().map(|(_, o)| o.clone()).collect();
         Ok(Reply::ok(200, list_of(&req.def, &req.version, rv, items, cont)))
     }
 
@@ -672,6 +694,16 @@ impl State {
         if def.namespaced {
             self.check_namespace(&def, &ns, name_of(&obj))?;
         }
+        // The mutating webhooks, after NamespaceLifecycle and before the name is generated, on
+        // the object as decoded (pruned and defaulted).
+        let mut admission_warnings = Vec::new();
+        if !self.webhooks.is_empty() && req.verb != "insert" {
+            admission_warnings = decode(&def, req.vdef(), &mut obj, req.field_validation())?;
+            let mut slot = Some(obj);
+            let name = slot.as_ref().map(|o| name_of(o).to_string()).unwrap_or_default();
+            admission_warnings.extend(self.mutating_admission(&Attrs::write(req, "CREATE", &name), &mut slot, None)?);
+            obj = slot.unwrap_or_default();
+        }
         let mut meta_errors = Vec::new();
         if name_of(&obj).is_empty() {
             match meta_str(&obj, "generateName").map(str::to_string) {
@@ -723,8 +755,14 @@ impl State {
             }
             set_path(&mut obj, "spec.finalizers", json!(finalizers));
         }
-        let warnings = admit(&def, req.vdef(), &mut obj, None, req.field_validation(), meta_errors)?;
+        let mut warnings = admit(&def, req.vdef(), &mut obj, None, req.field_validation(), meta_errors)?;
         let crd = if is_crd(&def) { Some(check_crd(&obj)?) } else { None };
+        admission_warnings.extend(self.validating_admission(
+            &Attrs::write(req, "CREATE", name_of(&obj)),
+            Some(&obj),
+            None,
+        )?);
+        warnings.extend(admission_warnings);
         let name = name_of(&obj).to_string();
         let key = (if def.namespaced { ns } else { String::new() }, name.clone());
         if self.get(&def, &key).is_some() {
@@ -751,20 +789,23 @@ impl State {
                 &now,
             );
         }
+        // As the storage: converted to the storage version (a dry run too), and the response
+        // converted back from it.
+        let stored = self.storage_form(&def, &obj)?;
         if req.dry_run() {
             return Ok(Reply {
                 code: 201,
-                body: served(&def, &req.version, &obj),
+                body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
                 warnings,
             });
         }
-        let stored = self.put(&def, key, stored_form(&def, &obj));
+        let stored = self.put(&def, key, stored);
         if let Some(crd) = crd {
             self.register(crd);
         }
         Ok(Reply {
             code: 201,
-            body: served(&def, &req.version, &stored),
+            body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
             warnings,
         })
     }
@@ -834,7 +875,24 @@ impl State {
             _ => {}
         }
 
-        let old_served = served(&def, &req.version, &old);
+        let old_served = self.at_version(&def, &req.version, &old, Direction::Write)?;
+        // The mutating webhooks see the object as the request gives it (decoded: pruned and
+        // defaulted), before the strategy keeps the stored status or spec.
+        let admitted = !self.webhooks.is_empty() && req.verb != "insert" && subresource != "scale";
+        let mut admission_warnings = Vec::new();
+        if admitted {
+            admission_warnings = decode(&def, req.vdef(), &mut new, req.field_validation())?;
+            let mut slot = Some(new);
+            admission_warnings.extend(self.mutating_admission(
+                &Attrs::write(req, "UPDATE", name),
+                &mut slot,
+                Some(&old_served),
+            )?);
+            new = slot.unwrap_or_default();
+            if !new.is_object() {
+                return Err(error(400, "a mutating webhook removed the object"));
+            }
+        }
         let mut result = match part {
             Part::Status => {
                 let mut r = old_served.clone();
@@ -856,7 +914,7 @@ impl State {
             }
             Part::Main => {
                 let m = new.as_object_mut().expect("object");
-                match old.get("status") {
+                match old_served.get("status") {
                     Some(s) => {
                         m.insert("status".into(), s.clone());
                     }
@@ -917,7 +975,7 @@ impl State {
                 ));
             }
         }
-        let warnings = admit(
+        let mut warnings = admit(
             &def,
             req.vdef(),
             &mut result,
@@ -926,8 +984,16 @@ impl State {
             Vec::new(),
         )?;
         let crd = if is_crd(&def) { Some(check_crd(&result)?) } else { None };
+        if admitted {
+            admission_warnings.extend(self.validating_admission(
+                &Attrs::write(req, "UPDATE", name),
+                Some(&result),
+                Some(&old_served),
+            )?);
+        }
+        warnings.extend(admission_warnings);
         if let (Some(a), Some(b)) = (
-            generation_view(def.generation, &old),
+            generation_view(def.generation, &old_served),
             generation_view(def.generation, &result),
         ) && a != b
         {
@@ -958,10 +1024,11 @@ impl State {
                 warnings,
             });
         }
+        let stored = self.storage_form(&def, &result)?;
         if req.dry_run() {
             return Ok(Reply {
                 code: 200,
-                body: result,
+                body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
                 warnings,
             });
         }
@@ -971,20 +1038,20 @@ impl State {
             && self.may_go(&def, &result)
         {
             // As the API server: no write of the emptied object; it is deleted as stored.
-            let gone = self.finish_removal(&def, &key).unwrap_or(result);
+            let gone = self.finish_removal(&def, &key).unwrap_or(stored);
             return Ok(Reply {
                 code: 200,
-                body: served(&def, &req.version, &gone),
+                body: self.at_version(&def, &req.version, &gone, Direction::Write)?,
                 warnings,
             });
         }
-        let stored = self.put(&def, key, stored_form(&def, &result));
+        let stored = self.put(&def, key, stored);
         if let Some(crd) = crd {
             self.register(crd);
         }
         Ok(Reply {
             code: 200,
-            body: served(&def, &req.version, &stored),
+            body: self.at_version(&def, &req.version, &stored, Direction::Write)?,
             warnings,
         })
     }
@@ -1003,6 +1070,7 @@ impl State {
         let sub = req.subresource.clone().unwrap_or_default();
         if sub == "scale" {
             let old = self.stored(req, &name)?;
+            let old = self.at_version(&def, &req.version, &old, Direction::Write)?;
             let mut scale = self.scale_of(req, &old)?;
             match kind {
                 PatchKind::Json => json_patch(&mut scale, &parse_json(body)?)?,
@@ -1019,7 +1087,8 @@ impl State {
         let Some(old) = old else {
             return Err(not_found(&def.plural, &def.group, &name));
         };
-        let mut doc = served(&def, &req.version, &old);
+        // As the API server: the patch applies to the object at the request's version.
+        let mut doc = self.at_version(&def, &req.version, &old, Direction::Write)?;
         match kind {
             PatchKind::Json => json_patch(&mut doc, &parse_json(body)?)?,
             _ => {
@@ -1138,7 +1207,7 @@ impl State {
                 {
                     return Err(conflict(&def.plural, &def.group, name, MODIFIED));
                 }
-                let live = served(&def, &req.version, &old);
+                let live = self.at_version(&def, &req.version, &old, Direction::Write)?;
                 let merged = apply(
                     Some(&live),
                     &applied,
@@ -1240,7 +1309,7 @@ impl State {
                 )],
             ));
         }
-        let mut new = served(&req.def, &req.version, &old);
+        let mut new = self.at_version(&req.def, &req.version, &old, Direction::Write)?;
         set_path(&mut new, &sc.spec_replicas_path, json!(replicas));
         let part = if req.vdef().status { Part::Main } else { Part::All };
         let manager = req.manager.clone();
@@ -1256,30 +1325,54 @@ impl State {
     pub(crate) fn delete(&mut self, req: &Req, opts: &DeleteOpts) -> ApiResult<Reply> {
         let name = req.name.clone().unwrap_or_default();
         let key = req.key(&name);
+        let mut warnings = Vec::new();
+        if !self.webhooks.is_empty() {
+            // As the delete handler: the mutating webhooks get neither object; the validating
+            // ones get the object being deleted as `oldObject`.
+            let attrs = Attrs::delete(req, &name, opts.dry_run, opts.propagation_name());
+            warnings.extend(self.mutating_admission(&attrs, &mut None, None)?);
+            if let Some(obj) = self.get(&req.def, &key).cloned() {
+                let old = self.at_version(&req.def, &req.version, &obj, Direction::Write)?;
+                warnings.extend(self.validating_admission(&attrs, None, Some(&old))?);
+            }
+        }
         let (code, body) = self.delete_object(&req.def, &key, opts)?;
         let body = if body.get("kind").and_then(Value::as_str) == Some("Status") {
             body
         } else {
-            served(&req.def, &req.version, &body)
+            self.at_version(&req.def, &req.version, &body, Direction::Write)?
         };
-        Ok(Reply::ok(code, body))
+        Ok(Reply { code, body, warnings })
     }
 
     /// DELETE of a collection (with selectors): the list of what was deleted or marked.
     pub(crate) fn delete_collection(&mut self, req: &Req, opts: &DeleteOpts) -> ApiResult<Reply> {
-        let targets = self.matching(req)?;
+        let targets = self.matching(req, true)?;
         let mut items = Vec::new();
+        let mut warnings = Vec::new();
+        if !self.webhooks.is_empty() {
+            let attrs = Attrs::delete(req, "", opts.dry_run, opts.propagation_name());
+            warnings.extend(self.mutating_admission(&attrs, &mut None, None)?);
+        }
         for (key, obj) in targets {
+            if !self.webhooks.is_empty() {
+                let attrs = Attrs::delete(req, &key.1, opts.dry_run, opts.propagation_name());
+                warnings.extend(self.validating_admission(&attrs, None, Some(&obj))?);
+            }
             match self.delete_object(&req.def, &key, opts) {
                 Ok((_, body)) if body.get("kind").and_then(Value::as_str) != Some("Status") => {
-                    items.push(served(&req.def, &req.version, &body))
+                    items.push(self.at_version(&req.def, &req.version, &body, Direction::Write)?)
                 }
-                Ok(_) => items.push(served(&req.def, &req.version, &obj)),
+                Ok(_) => items.push(obj),
                 Err(e) if e.code == 404 => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(Reply::ok(200, list_of(&req.def, &req.version, self.rv, items, None)))
+        Ok(Reply {
+            code: 200,
+            body: list_of(&req.def, &req.version, self.rv, items, None),
+            warnings,
+        })
     }
 
     /// Deletes (or marks for deletion) one object. Returns the HTTP code and either the object

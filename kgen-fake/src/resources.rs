@@ -70,6 +70,23 @@ impl VersionDef {
     }
 }
 
+/// How the objects of a resource are converted between its versions (a CRD's
+/// `spec.conversion`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Conversion {
+    /// `strategy: None` (or no `spec.conversion`): only `apiVersion` changes.
+    #[default]
+    None,
+    /// `strategy: Webhook`: the server runs the converter registered with
+    /// [`FakeApiServer::with_converter`](super::FakeApiServer::with_converter) where a real one
+    /// calls the webhook; without one, it fails as a real server whose webhook is unreachable.
+    Webhook {
+        /// Where the webhook is, as a real server would call it (`https://<service>.<namespace>.svc:443/<path>`
+        /// or the `url`), for error messages.
+        url: String,
+    },
+}
+
 /// A resource type: its names, scope, versions and the semantics the server applies to it.
 ///
 /// Built-in kinds are registered by [`FakeApiServer::new`](super::FakeApiServer::new); register
@@ -103,6 +120,8 @@ pub struct ResourceDef {
     /// The propagation of a delete that names none: `Background` for most kinds and custom
     /// resources, `Orphan` for batch/v1 Jobs (as the API server keeps it for compatibility).
     pub default_propagation: DeletePropagation,
+    /// How objects are converted between versions.
+    pub conversion: Conversion,
 }
 
 impl ResourceDef {
@@ -129,6 +148,7 @@ impl ResourceDef {
             unconditional_update: true,
             custom: false,
             default_propagation: DeletePropagation::Background,
+            conversion: Conversion::None,
         }
     }
 
@@ -303,6 +323,39 @@ pub(crate) fn builtins() -> Vec<ResourceDef> {
 }
 
 /// Reads a `CustomResourceDefinition` (apiextensions.k8s.io/v1, as JSON).
+/// A CRD's `spec.conversion`.
+fn conversion_of(spec: &Value) -> Result<Conversion, String> {
+    let Some(c) = spec.get("conversion") else {
+        return Ok(Conversion::None);
+    };
+    match c.get("strategy").and_then(Value::as_str) {
+        None | Some("None") => Ok(Conversion::None),
+        Some("Webhook") => {
+            let webhook = c.get("webhook");
+            let client = webhook.and_then(|w| w.get("clientConfig"));
+            let url = match client {
+                Some(cc) if cc.get("url").and_then(Value::as_str).is_some() => {
+                    cc["url"].as_str().unwrap_or_default().to_string()
+                }
+                Some(cc) if cc.get("service").is_some() => {
+                    let svc = &cc["service"];
+                    let text = |k: &str| svc.get(k).and_then(Value::as_str).unwrap_or("");
+                    let port = svc.get("port").and_then(Value::as_u64).unwrap_or(443);
+                    format!(
+                        "https://{}.{}.svc:{port}{}",
+                        text("name"),
+                        text("namespace"),
+                        text("path")
+                    )
+                }
+                _ => return Err("spec.conversion.webhook.clientConfig is required for strategy Webhook".into()),
+            };
+            Ok(Conversion::Webhook { url })
+        }
+        Some(other) => Err(format!("unknown spec.conversion.strategy {other:?}")),
+    }
+}
+
 pub(crate) fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
     let spec = crd.get("spec").ok_or("the CRD has no spec")?;
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
@@ -382,5 +435,6 @@ pub(crate) fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
         unconditional_update: false,
         custom: true,
         default_propagation: DeletePropagation::Background,
+        conversion: conversion_of(spec)?,
     })
 }

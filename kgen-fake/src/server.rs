@@ -345,6 +345,7 @@ fn resource_request(
         .and_then(|a| a.to_str().ok())
         .is_some_and(|a| a.contains("as=PartialObjectMetadata"));
     let req = Req {
+        verb,
         def,
         version: version.to_string(),
         namespace,

@@ -1,6 +1,7 @@
 //! The in-memory store: resources, objects, the global resourceVersion counter, the bounded event
 //! history, and the registered watchers.
 
+use super::conversion::{Direction, View, to_version};
 use super::faults::{Action, Fault};
 use super::meta::meta_mut;
 use super::resources::ResourceDef;
@@ -49,7 +50,12 @@ pub(crate) struct HistoryEvent {
 #[derive(Clone, Debug)]
 pub(crate) enum WatchItem {
     Event(EventType, Value),
-    Bookmark { rv: u64, initial_events_end: bool },
+    Bookmark {
+        rv: u64,
+        initial_events_end: bool,
+    },
+    /// The object could not be converted to the watch's version: an `ERROR` event, then the end.
+    Error(Box<kube::core::Status>),
 }
 
 /// What a watch selects.
@@ -58,6 +64,9 @@ pub(crate) struct WatchFilter {
     pub namespace: Option<String>,
     pub labels: LabelSelector,
     pub fields: FieldSelector,
+    /// The version the watch sees objects at, for resources converted by a webhook (selectors
+    /// apply to the converted object, as each version has its own watch cache in a real server).
+    pub view: Option<View>,
 }
 
 impl WatchFilter {
@@ -70,18 +79,50 @@ impl WatchFilter {
         self.labels.matches(obj) && self.fields.matches(obj)
     }
 
+    /// The ADDED event of a current object (initial events), if it matches.
+    pub(crate) fn initial(&self, obj: &Value) -> Option<WatchItem> {
+        let converted = match &self.view {
+            None => None,
+            Some(v) => match v.read(obj) {
+                Ok(o) => Some(o),
+                Err(e) => return Some(WatchItem::Error(e)),
+            },
+        };
+        let obj = converted.as_ref().unwrap_or(obj);
+        self.matches(obj)
+            .then(|| WatchItem::Event(EventType::Added, obj.clone()))
+    }
+
     /// The event a watcher with this filter sees for a change (selector transitions turn
     /// modifications into additions or deletions), if any.
     pub(crate) fn translate(&self, ev: &HistoryEvent) -> Option<WatchItem> {
-        let now = self.matches(&ev.object);
+        let converted = match &self.view {
+            None => None,
+            Some(v) => {
+                let object = match v.read(&ev.object) {
+                    Ok(o) => o,
+                    Err(e) => return Some(WatchItem::Error(e)),
+                };
+                let old = match ev.old.as_ref().map(|o| v.read(o)).transpose() {
+                    Ok(o) => o,
+                    Err(e) => return Some(WatchItem::Error(e)),
+                };
+                Some((object, old))
+            }
+        };
+        let (object, old) = match &converted {
+            Some((o, old)) => (o, old.as_ref()),
+            None => (&ev.object, ev.old.as_ref()),
+        };
+        let now = self.matches(object);
         match ev.ty {
-            EventType::Added | EventType::Deleted => now.then(|| WatchItem::Event(ev.ty, ev.object.clone())),
+            EventType::Added | EventType::Deleted => now.then(|| WatchItem::Event(ev.ty, object.clone())),
             EventType::Modified => {
-                let before = ev.old.as_ref().is_some_and(|o| self.matches(o));
+                let before = old.is_some_and(|o| self.matches(o));
                 match (before, now) {
-                    (true, true) => Some(WatchItem::Event(EventType::Modified, ev.object.clone())),
-                    (false, true) => Some(WatchItem::Event(EventType::Added, ev.object.clone())),
-                    (true, false) => Some(WatchItem::Event(EventType::Deleted, ev.object.clone())),
+                    (true, true) => Some(WatchItem::Event(EventType::Modified, object.clone())),
+                    (false, true) => Some(WatchItem::Event(EventType::Added, object.clone())),
+                    (true, false) => Some(WatchItem::Event(EventType::Deleted, object.clone())),
                     (false, false) => None,
                 }
             }
@@ -136,6 +177,10 @@ pub(crate) struct State {
     pub self_ref: Weak<Mutex<State>>,
     /// Conversions registered in process, by (group, plural).
     pub converters: BTreeMap<(String, String), Arc<dyn kgen_runtime::conversion::Converter>>,
+    /// Admission webhooks, in the order the API server calls them.
+    pub webhooks: Vec<super::admission::Webhook>,
+    /// The handlers answering admission webhooks, by service path (or URL).
+    pub admission_handlers: BTreeMap<String, Arc<dyn kgen_runtime::admission::AdmissionHandler>>,
 }
 
 impl State {
@@ -161,7 +206,40 @@ impl State {
             gc_scheduled: false,
             self_ref: Weak::new(),
             converters: BTreeMap::new(),
+            webhooks: Vec::new(),
+            admission_handlers: BTreeMap::new(),
         }
+    }
+
+    /// The converter registered for a resource converted by webhook.
+    pub(crate) fn converter(&self, def: &ResourceDef) -> Option<Arc<dyn kgen_runtime::conversion::Converter>> {
+        self.converters.get(&Self::key_of(def)).cloned()
+    }
+
+    /// How a reader sees `def`'s objects at `version`; `None` when nothing is converted (no
+    /// webhook conversion), where objects are served by rewriting `apiVersion`.
+    pub(crate) fn view(&self, def: &Arc<ResourceDef>, version: &str) -> Option<View> {
+        (def.conversion != super::resources::Conversion::None).then(|| View {
+            def: def.clone(),
+            version: version.to_string(),
+            converter: self.converter(def),
+        })
+    }
+
+    /// `obj` (as stored, or at any version) converted to `version`.
+    pub(crate) fn at_version(
+        &self,
+        def: &ResourceDef,
+        version: &str,
+        obj: &Value,
+        direction: Direction,
+    ) -> Result<Value, Box<kube::core::Status>> {
+        to_version(def, self.converter(def).as_ref(), obj, version, direction)
+    }
+
+    /// `obj` (at a request's version) as it is stored: converted to the storage version.
+    pub(crate) fn storage_form(&self, def: &ResourceDef, obj: &Value) -> Result<Value, Box<kube::core::Status>> {
+        self.at_version(def, &def.storage_version().name, obj, Direction::Write)
     }
 
     /// Registers (or replaces) a resource type, keeping objects it already has.
@@ -327,8 +405,8 @@ impl State {
             None => {
                 if initial {
                     for (_, obj) in self.objects(def) {
-                        if filter.matches(obj) {
-                            let _ = tx.send(WatchItem::Event(EventType::Added, obj.clone()));
+                        if let Some(item) = filter.initial(obj) {
+                            let _ = tx.send(item);
                         }
                     }
                 }

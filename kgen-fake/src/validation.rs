@@ -84,6 +84,32 @@ fn from_api(e: api_server::FieldError) -> FieldError {
     FieldError::new(&e.reason, &e.field, e.body)
 }
 
+/// What the API server's decoder does to a custom resource before admission: unknown fields
+/// pruned (or a 400 with `fieldValidation=Strict`) and defaults applied. Returns the unknown-field
+/// warnings. [`admit`] does it again (idempotently) before validating.
+pub(crate) fn decode(
+    def: &ResourceDef,
+    version: &VersionDef,
+    obj: &mut Value,
+    fv: FieldValidation,
+) -> ApiResult<Vec<String>> {
+    let Some(schema) = &version.schema else {
+        return Ok(Vec::new());
+    };
+    let _ = def;
+    let unknown: Vec<String> = unknown_fields_of_object(schema, obj).iter().map(unknown_path).collect();
+    if fv == FieldValidation::Strict && !unknown.is_empty() {
+        let list: Vec<String> = unknown.iter().map(|u| format!("unknown field \"{u}\"")).collect();
+        return Err(error(400, format!("strict decoding error: {}", list.join(", "))));
+    }
+    prune(schema, obj);
+    apply_defaults(schema, obj);
+    Ok(match fv {
+        FieldValidation::Warn => unknown.iter().map(|u| format!("unknown field \"{u}\"")).collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// Prunes, defaults and validates `obj` (a whole object of `version`); `old` is the object being
 /// replaced, for CEL transition rules; `errors` are those already found in its metadata, which
 /// the API server reports in the same status, first. Returns warnings (unknown fields that were

@@ -53,10 +53,15 @@ fn streaming(rx: mpsc::Receiver<Bytes>) -> http::Response<ResBody> {
 /// Starts a watch for `req` and returns its streaming response.
 pub(crate) fn start(state: &Arc<Mutex<State>>, req: &Req) -> ApiResult<http::Response<ResBody>> {
     let (labels, fields) = State::selectors(req)?;
+    let view = state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .view(&req.def, &req.version);
     let filter = WatchFilter {
         namespace: req.namespace.clone(),
         labels,
         fields,
+        view,
     };
     let q = |k: &str| req.query.get(k).map(String::as_str);
     let bookmarks = q("allowWatchBookmarks") == Some("true");
@@ -133,6 +138,12 @@ pub(crate) fn start(state: &Arc<Mutex<State>>, req: &Req) -> ApiResult<http::Res
                 item = rx.recv() => {
                     let Some(item) = item else { break };
                     let ev = match item {
+                        WatchItem::Error(status) => {
+                            // As a watch whose object cannot be decoded: an ERROR event, then the end.
+                            let ev = json!({"type": "ERROR", "object": to_json(&status)});
+                            let _ = out_tx.send(line(&ev)).await;
+                            break;
+                        }
                         WatchItem::Event(ty, obj) => {
                             let obj = served(&def, &version, &obj);
                             let obj = if meta_only { partial_metadata(&obj) } else { obj };

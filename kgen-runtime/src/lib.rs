@@ -4,6 +4,7 @@
 //! - [`informer`]: shared informers with event handlers (add, update with the old object, delete,
 //!   deletes after a relist), an indexed cache, listers and a shared informer factory.
 //! - [`client`]: small helpers the generated typed clients call.
+//! - [`admission`]: typed validating and mutating (defaulting) admission handlers.
 //! - [`conversion`]: conversion of a kind between its versions through the hub (storage) version.
 //! - [`FromCrds`]: how the generated `fake_api_server()` makes a test server without this crate
 //!   depending on one (the `kgen-fake` crate implements it).
@@ -14,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod client;
 pub mod conversion;
 pub mod informer;
