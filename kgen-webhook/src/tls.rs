@@ -9,7 +9,7 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// How often, at most, the files are looked at again (on a handshake) for a renewed certificate.
 pub const RELOAD_CHECK_INTERVAL: Duration = Duration::from_secs(1);
@@ -41,9 +41,10 @@ impl TlsConfig {
     /// The certificate chain (PEM, leaf first, such as `tls.crt` of a `kubernetes.io/tls`
     /// Secret) and its private key (PEM: PKCS#8, PKCS#1 or SEC1, such as `tls.key`).
     ///
-    /// Both files are read now, and read again on a later handshake when their modification time
-    /// or size changed (checked at most every [`RELOAD_CHECK_INTERVAL`]); if the new ones cannot
-    /// be used, the server keeps the previous certificate and logs a warning.
+    /// Both files are read now, and looked at again on a later handshake (at most every
+    /// [`RELOAD_CHECK_INTERVAL`]): when their contents changed, the new certificate is served from
+    /// then on; if the new files cannot be used (a renewal half written), the server keeps the
+    /// previous certificate, logs a warning and tries again at the next check.
     pub fn from_pem_files(cert_path: impl AsRef<Path>, key_path: impl AsRef<Path>) -> Result<Self, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let resolver = FileResolver::new(
@@ -74,17 +75,17 @@ impl TlsConfig {
     }
 }
 
-/// What identifies a version of a file: modification time and size.
-type Stamp = Option<(SystemTime, u64)>;
+/// The bytes of both files, to tell a renewal (compared whole: modification times can be coarse,
+/// and a Secret volume swaps a symlink rather than rewriting the files).
+type Contents = (Option<Vec<u8>>, Option<Vec<u8>>);
 
-fn stamp(path: &Path) -> Stamp {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+fn contents(cert_path: &Path, key_path: &Path) -> Contents {
+    (std::fs::read(cert_path).ok(), std::fs::read(key_path).ok())
 }
 
 struct Loaded {
     key: Arc<CertifiedKey>,
-    stamps: (Stamp, Stamp),
+    contents: Contents,
     checked: Instant,
 }
 
@@ -107,7 +108,7 @@ impl std::fmt::Debug for FileResolver {
 
 impl FileResolver {
     fn new(cert_path: PathBuf, key_path: PathBuf, provider: Arc<CryptoProvider>) -> Result<Self, TlsError> {
-        let stamps = (stamp(&cert_path), stamp(&key_path));
+        let contents = contents(&cert_path, &key_path);
         let key = load(&cert_path, &key_path, &provider)?;
         Ok(FileResolver {
             cert_path,
@@ -115,7 +116,7 @@ impl FileResolver {
             provider,
             loaded: Mutex::new(Loaded {
                 key: Arc::new(key),
-                stamps,
+                contents,
                 checked: Instant::now(),
             }),
         })
@@ -125,13 +126,13 @@ impl FileResolver {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         if loaded.checked.elapsed() >= RELOAD_CHECK_INTERVAL {
             loaded.checked = Instant::now();
-            let stamps = (stamp(&self.cert_path), stamp(&self.key_path));
-            if stamps != loaded.stamps {
+            let now = contents(&self.cert_path, &self.key_path);
+            if now != loaded.contents {
                 match load(&self.cert_path, &self.key_path, &self.provider) {
                     Ok(key) => {
                         tracing::info!(cert = %self.cert_path.display(), "serving the renewed certificate");
                         loaded.key = Arc::new(key);
-                        loaded.stamps = stamps;
+                        loaded.contents = now;
                     }
                     // A renewal half written (certificate without its key yet) is tried again
                     // at the next check; until then the previous certificate is served.
