@@ -74,6 +74,16 @@ fn the_runtime_links_nothing_of_the_generator() {
 }
 
 #[test]
+fn the_webhook_server_links_nothing_of_the_generator_or_the_fake() {
+    assert_clean("kgen-webhook", "normal");
+    // rustls on ring only, as kgen-runtime's kube client.
+    let deps = tree("kgen-webhook", "normal");
+    assert!(deps.iter().any(|(n, _)| n == "ring"), "{deps:?}");
+    let aws: Vec<_> = deps.iter().filter(|(n, _)| n.starts_with("aws-lc")).collect();
+    assert!(aws.is_empty(), "kgen-webhook depends on {aws:?}");
+}
+
+#[test]
 fn a_crate_on_checked_in_code_builds_without_the_generator() {
     assert_clean("kgen-example-minimal", "normal,build");
 }
