@@ -1,9 +1,11 @@
 //! `spec.conversion`: `Webhook` for the kinds that ask for it (`+kgen:conversion:webhook` on the
 //! kind's type or its group-version module, or `--conversion-webhook` for every kind with several
-//! versions), checked as the API server checks it (`validateCustomResourceConversion`).
+//! versions), checked as the API server checks it (`validateCustomResourceConversion`, whose
+//! service and URL rules are the admission webhooks' own: `webhook::rules`).
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::markers::Marker;
+use crate::webhook::rules::{check_dns_label, check_path, check_url};
 use serde_json::{Map, Value, json};
 
 /// The service kubebuilder's layout names, in the namespace kustomize replaces.
@@ -60,10 +62,10 @@ pub fn spec_conversion(
                     .with_help("the API server needs exactly one of url and service in spec.conversion.webhook.clientConfig"),
             );
         }
-        if let Err(e) = check_url(url) {
+        for (problem, help) in check_url(url) {
             diags.push(
-                m.error(format!("+kgen:conversion:webhook url `{url}`: {e}"))
-                    .with_help("write an absolute https URL without user info, query or fragment, such as https://webhook.example.com:8443/convert"),
+                m.error(format!("+kgen:conversion:webhook url `{url}`: {problem}"))
+                    .with_help(help),
             );
         }
         json!({ "url": url })
@@ -73,12 +75,13 @@ pub fn spec_conversion(
         let namespace = arg("serviceNamespace").unwrap_or(DEFAULT_SERVICE_NAMESPACE);
         let path = arg("path").unwrap_or(DEFAULT_PATH);
         let location = marker.map(|m| m.location.clone()).unwrap_or_else(|| at.clone());
-        for (what, value) in [("serviceName", name), ("serviceNamespace", namespace)] {
-            if let Err(e) = check_dns_label(value) {
+        // A Service name is a DNS-1035 label, a namespace a DNS-1123 label.
+        for (what, value, rfc1035) in [("serviceName", name, true), ("serviceNamespace", namespace, false)] {
+            if let Err(e) = check_dns_label(value, rfc1035) {
                 diags.push(
                     Diagnostic::error(
                         location.clone(),
-                        format!("+kgen:conversion:webhook {what} `{value}`: {e}"),
+                        format!("+kgen:conversion:webhook {what} `{value}` must be {e}"),
                     )
                     .with_help("a Service name and namespace are lower-case DNS labels, such as webhook-service"),
                 );
@@ -114,104 +117,4 @@ pub fn spec_conversion(
             "conversionReviewVersions": ["v1"],
         },
     }))
-}
-
-/// The API server's rules for a webhook URL: https, a host, no user info, query or fragment.
-pub fn check_url(url: &str) -> Result<(), String> {
-    let Some(rest) = url.strip_prefix("https://") else {
-        return Err("'https' is the only allowed URL scheme".into());
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    if authority.contains('@') {
-        return Err("user information is not permitted in the URL".into());
-    }
-    let host = match authority.rsplit_once(':') {
-        Some((h, port)) if !h.ends_with(']') || authority.starts_with('[') => {
-            if !port.is_empty() && !port.chars().all(|c| c.is_ascii_digit()) {
-                return Err(format!("the port `{port}` is not a number"));
-            }
-            h
-        }
-        _ => authority,
-    };
-    if host.is_empty() {
-        return Err("host must be specified".into());
-    }
-    let tail = &rest[authority_end..];
-    if tail.contains('#') {
-        return Err("fragments are not permitted in the URL".into());
-    }
-    if tail.contains('?') {
-        return Err("query parameters are not permitted in the URL".into());
-    }
-    Ok(())
-}
-
-/// A service path: starts with `/` and has no empty segment.
-pub fn check_path(path: &str) -> Result<(), String> {
-    if !path.starts_with('/') {
-        return Err("must start with a '/'".into());
-    }
-    if path == "/" {
-        return Ok(());
-    }
-    if path.trim_start_matches('/').split('/').any(str::is_empty) {
-        return Err("segments may not be empty".into());
-    }
-    Ok(())
-}
-
-/// A DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at
-/// most 63 characters.
-fn check_dns_label(value: &str) -> Result<(), String> {
-    let ok = !value.is_empty()
-        && value.len() <= 63
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !value.starts_with('-')
-        && !value.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err("must be a lower-case DNS label (letters, digits and '-', at most 63 characters)".into())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_follow_the_api_servers_rules() {
-        assert!(check_url("https://webhook.example.com/convert").is_ok());
-        assert!(check_url("https://10.0.0.1:8443").is_ok());
-        assert_eq!(
-            check_url("http://x/convert").unwrap_err(),
-            "'https' is the only allowed URL scheme"
-        );
-        assert_eq!(check_url("https:///convert").unwrap_err(), "host must be specified");
-        assert_eq!(
-            check_url("https://u:p@x/").unwrap_err(),
-            "user information is not permitted in the URL"
-        );
-        assert_eq!(
-            check_url("https://x/c?a=b").unwrap_err(),
-            "query parameters are not permitted in the URL"
-        );
-        assert_eq!(
-            check_url("https://x/c#f").unwrap_err(),
-            "fragments are not permitted in the URL"
-        );
-    }
-
-    #[test]
-    fn paths_start_with_a_slash_and_have_no_empty_segment() {
-        assert!(check_path("/convert").is_ok());
-        assert!(check_path("/").is_ok());
-        assert_eq!(check_path("convert").unwrap_err(), "must start with a '/'");
-        assert_eq!(check_path("/a//b").unwrap_err(), "segments may not be empty");
-        assert_eq!(check_path("/a/").unwrap_err(), "segments may not be empty");
-    }
 }

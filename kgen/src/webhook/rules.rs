@@ -850,7 +850,7 @@ pub fn check_dns_subdomain(s: &str) -> Result<(), String> {
 
 /// A DNS label (at most 63 lower-case letters, digits and `-`); `rfc1035` also requires a
 /// letter first (Service names, versions).
-fn check_dns_label(s: &str, rfc1035: bool) -> Result<(), String> {
+pub(crate) fn check_dns_label(s: &str, rfc1035: bool) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -949,7 +949,7 @@ pub fn check_url(url: &str) -> Vec<(String, String)> {
         if end > i + 1 {
             out.push((
                 format!("query parameters are not permitted in the URL (`{}`)", &tail[i..end]),
-                "drop the `?...` part: the API server sends everything in the AdmissionReview body".into(),
+                "drop the `?...` part: the API server sends everything in the review in the request body".into(),
             ));
         }
     }
