@@ -194,10 +194,12 @@ fn kluster_code_is_deterministic_and_embeds_the_crd() {
         ])
     );
     assert_eq!(methods_of(&file, "NodePoolApply"), set(&["name", "size", "count"]));
+    // Both versions' KlusterSpecApply: v1alpha1's token_secret_ref, v1beta1's token.
     assert_eq!(
         methods_of(&file, "KlusterSpecApply"),
-        set(&["name", "region", "version", "node_pools", "token_secret_ref"])
+        set(&["name", "region", "version", "node_pools", "token_secret_ref", "token"])
     );
+    assert_eq!(methods_of(&file, "TokenSourceApply"), set(&["secret_key_ref"]));
 }
 
 #[test]
@@ -333,4 +335,63 @@ fn crate_paths_are_checked() {
             assert!(text.contains("help:"), "{text}");
         }
     }
+}
+
+/// The ConvertFrom impls of the Kluster API: field by field for every pair of types that match,
+/// none for `KlusterSpec` (`+kgen:conversion:manual`), yet one for `NodePool`, which only the
+/// hand-converted spec reaches.
+#[test]
+fn kluster_conversions_skip_the_manual_type_but_not_what_it_reaches() {
+    let file = syn::parse_file(&generated("../examples/kluster/src/api")).unwrap();
+    let mut impls = BTreeSet::new();
+    fn walk(items: &[syn::Item], out: &mut BTreeSet<String>) {
+        for item in items {
+            match item {
+                syn::Item::Impl(i) => {
+                    let Some((path, _)) = &i.trait_ else { continue };
+                    let last = path.segments.last().unwrap();
+                    if last.ident != "ConvertFrom" {
+                        continue;
+                    }
+                    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                        continue;
+                    };
+                    let from = quote::quote!(#args).to_string().replace(' ', "");
+                    let to = &i.self_ty;
+                    out.insert(format!("{} <- {from}", quote::quote!(#to).to_string().replace(' ', "")));
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(items, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    walk(&file.items, &mut impls);
+    let short: BTreeSet<String> = impls
+        .iter()
+        .map(|s| {
+            s.replace("crate::api::", "")
+                .replace(['<', '>'], " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let expected: BTreeSet<String> = [
+        "v1alpha1::Kluster - v1beta1::Kluster",
+        "v1beta1::Kluster - v1alpha1::Kluster",
+        "v1alpha1::KlusterStatus - v1beta1::KlusterStatus",
+        "v1beta1::KlusterStatus - v1alpha1::KlusterStatus",
+        "v1alpha1::NodePool - v1beta1::NodePool",
+        "v1beta1::NodePool - v1alpha1::NodePool",
+        "v1alpha1::Progress - v1beta1::Progress",
+        "v1beta1::Progress - v1alpha1::Progress",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(short, expected, "{impls:#?}");
 }

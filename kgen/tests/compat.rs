@@ -759,7 +759,7 @@ fn a_tightened_bound_points_at_its_marker_and_a_removed_field_at_the_released_li
         .unwrap()
         + 1;
     let gone = &diags[0];
-    assert!(gone.message.contains("v1alpha1 `.gone`: field removed"), "{gone}");
+    assert!(gone.message.contains("v1beta1 `.gone`: field removed"), "{gone}");
     let at = gone.location.as_ref().unwrap();
     assert_eq!((at.file.as_path(), at.line, at.column), (file.as_path(), gone_line, 11));
     assert_eq!(gone.source_line.as_deref(), Some("          gone:"));
@@ -767,11 +767,11 @@ fn a_tightened_bound_points_at_its_marker_and_a_removed_field_at_the_released_li
     let max = &diags[1];
     assert!(
         max.message
-            .contains("v1alpha1 `.spec.nodePools[*].count`: maximum lowered: 1000 → 512"),
+            .contains("v1beta1 `.spec.nodePools[*].count`: maximum lowered: 1000 → 512"),
         "{max}"
     );
     let at = max.location.as_ref().unwrap();
-    assert!(at.file.ends_with("examples/kluster/src/api/v1alpha1/types.rs"), "{at}");
+    assert!(at.file.ends_with("examples/kluster/src/api/v1beta1/types.rs"), "{at}");
     assert_eq!(
         max.source_line.as_deref().map(str::trim),
         Some("/// +kubebuilder:validation:Maximum=512")
@@ -851,10 +851,10 @@ fn cli_breaking_change_exits_1_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
-        err.contains("error: breaking change to klusters.kgen.dev v1alpha1 `.spec.nodePools[*].count`: maximum lowered: 1000 → 512"),
+        err.contains("error: breaking change to klusters.kgen.dev v1beta1 `.spec.nodePools[*].count`: maximum lowered: 1000 → 512"),
         "{err}"
     );
-    assert!(err.contains("examples/kluster/src/api/v1alpha1/types.rs:"), "{err}");
+    assert!(err.contains("examples/kluster/src/api/v1beta1/types.rs:"), "{err}");
     assert!(
         err.contains("= help: serve a new version for this change, or keep the old bound"),
         "{err}"
@@ -897,7 +897,7 @@ fn cli_safe_changes_are_listed_and_the_files_written() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
-        err.contains("safe: klusters.kgen.dev v1alpha1 `.spec.nodePools[*].count`: maximum raised: 100 → 512\n"),
+        err.contains("safe: klusters.kgen.dev v1beta1 `.spec.nodePools[*].count`: maximum raised: 100 → 512\n"),
         "{err}"
     );
     assert!(err.contains("compatible with the 2 released CRD file(s)"), "{err}");

@@ -591,34 +591,47 @@ fn kluster_default_kustomization_renders() {
     );
 }
 
-/// The sample Kluster only uses fields the CRD has, with the right types, and every required one.
+/// The sample Klusters (one per version) only use fields the CRD has, with the right types, and
+/// every required one.
 #[test]
-fn kluster_sample_matches_the_crd_schema() {
+fn kluster_samples_match_the_crd_schema() {
     let crd = docs(&fs::read_to_string(format!("{KLUSTER_CONFIG}/crd/bases/kgen.dev_klusters.yaml")).unwrap());
-    let version = &crd[0]["spec"]["versions"][0];
-    assert_eq!(version["name"], "v1alpha1");
-    let schema = &version["schema"]["openAPIV3Schema"]["properties"]["spec"];
     let samples = format!("{KLUSTER_CONFIG}/samples");
-    let kluster = &docs(&fs::read_to_string(format!("{samples}/kgen_v1alpha1_kluster.yaml")).unwrap())[0];
-    assert_eq!(kluster["apiVersion"], "kgen.dev/v1alpha1");
-    assert_eq!(kluster["kind"], "Kluster");
-    let mut problems = Vec::new();
-    conforms(&kluster["spec"], schema, "spec", &mut problems);
-    assert!(
-        problems.is_empty(),
-        "the sample Kluster does not match the CRD: {problems:#?}"
-    );
-    assert_eq!(kluster["spec"]["region"], "nyc1");
-    assert_eq!(
-        kluster["spec"]["nodePools"],
-        json!([{"name": "default", "size": "s-2vcpu-4gb", "count": 3}])
-    );
-
     let secret = &docs(&fs::read_to_string(format!("{samples}/token_secret.yaml")).unwrap())[0];
     assert_eq!(secret["kind"], "Secret");
-    assert_eq!(secret["metadata"]["name"], kluster["spec"]["tokenSecretRef"]["name"]);
-    let key = kluster["spec"]["tokenSecretRef"]["key"].as_str().unwrap();
-    assert_eq!(secret["stringData"][key], "REPLACE_ME");
+    for (version_name, token_ref) in [
+        ("v1alpha1", "/spec/tokenSecretRef"),
+        ("v1beta1", "/spec/token/secretKeyRef"),
+    ] {
+        let version = crd[0]["spec"]["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == version_name)
+            .unwrap_or_else(|| panic!("the CRD serves {version_name}"));
+        let schema = &version["schema"]["openAPIV3Schema"]["properties"]["spec"];
+        let file = format!("{samples}/kgen_{version_name}_kluster.yaml");
+        let kluster = &docs(&fs::read_to_string(&file).unwrap())[0];
+        assert_eq!(kluster["apiVersion"], format!("kgen.dev/{version_name}"));
+        assert_eq!(kluster["kind"], "Kluster");
+        let mut problems = Vec::new();
+        conforms(&kluster["spec"], schema, "spec", &mut problems);
+        assert!(problems.is_empty(), "{file} does not match the CRD: {problems:#?}");
+        assert_eq!(kluster["spec"]["region"], "nyc1");
+        assert_eq!(
+            kluster["spec"]["nodePools"],
+            json!([{"name": "default", "size": "s-2vcpu-4gb", "count": 3}])
+        );
+        let reference = kluster.pointer(token_ref).unwrap();
+        assert_eq!(secret["metadata"]["name"], reference["name"], "{file}");
+        let key = reference["key"].as_str().unwrap();
+        assert_eq!(secret["stringData"][key], "REPLACE_ME");
+    }
+    assert_eq!(
+        crd[0]["spec"]["versions"][0]["name"], "v1beta1",
+        "the storage version first"
+    );
+    assert_eq!(crd[0]["spec"]["versions"][0]["storage"], true);
 }
 
 /// A small structural check: types, required properties, unknown properties.

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Secret;
-use kluster::api::v1alpha1::{Kluster, KlusterSpec, NodePool, Progress, TokenSecretRef};
+use kluster::api::v1beta1::{Kluster, KlusterSpec, NodePool, Progress, SecretKeyRef, TokenSource};
 use kluster::standin::{DoStandin, RateLimitConfig, StandinConfig};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 
@@ -195,9 +195,11 @@ fn kluster(i: usize) -> Kluster {
                 size: "s-2vcpu-4gb".into(),
                 count: 3,
             }],
-            token_secret_ref: TokenSecretRef {
-                name: "do-token".into(),
-                key: "token".into(),
+            token: TokenSource {
+                secret_key_ref: SecretKeyRef {
+                    name: "do-token".into(),
+                    key: "token".into(),
+                },
             },
         },
     );

@@ -1,10 +1,12 @@
 //! `kluster demo`: the whole life cycle in one process, with no network and no cluster.
 //!
-//! kgen's fake API server (with the Kluster CRD installed) stands in for Kubernetes, the
-//! DigitalOcean stand-in (on 127.0.0.1) for DigitalOcean, and the real operator runs between
-//! them. The demo applies the sample Kluster and its token Secret, prints each step of the
-//! progress, a `kubectl get klusters`-style table built from the CRD's printer columns, and the
-//! events, then deletes the Kluster and shows the cluster gone.
+//! kgen's fake API server (with the Kluster CRD installed, its conversion and its validating
+//! webhook running in process) stands in for Kubernetes, the DigitalOcean stand-in (on 127.0.0.1)
+//! for DigitalOcean, and the real operator runs between them. The demo applies the sample Kluster
+//! (written at v1alpha1) and its token Secret, reads it back at v1beta1, the storage version,
+//! prints each step of the progress, a `kubectl get klusters`-style table built from the CRD's
+//! printer columns, a change the validating webhook refuses, and the events, then deletes the
+//! Kluster and shows the cluster gone.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -13,18 +15,24 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use serde_json::Value;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
 
-use crate::api::v1alpha1::Kluster;
+use crate::api::v1alpha1;
+use crate::api::v1beta1::Kluster;
 use crate::digitalocean::DoApi;
+use crate::operator::admission::{KlusterValidator, OfferCatalog, VALIDATE_PATH};
 use crate::operator::{Operator, OperatorConfig, Timing, status};
 use crate::standin::{DoStandin, StandinConfig};
 
-/// The sample Kluster the README and `config/samples` use.
+/// The sample Kluster the README and `config/samples` use, written at v1alpha1.
 pub const SAMPLE_KLUSTER: &str = include_str!("../config/samples/kgen_v1alpha1_kluster.yaml");
 /// The sample token Secret (its placeholder token is what the demo's stand-in accepts).
 pub const SAMPLE_SECRET: &str = include_str!("../config/samples/token_secret.yaml");
+/// The webhook configurations `kgen webhook` wrote from the operator's markers.
+pub const WEBHOOK_MANIFESTS: &str = include_str!("../config/webhook/manifests.yaml");
+/// The node size the demo asks for to show the validating webhook refuse it.
+pub const UNOFFERED_SIZE: &str = "s-64vcpu-512gb";
 
 /// Options of `kluster demo`.
 #[derive(clap::Args, Debug, Clone)]
@@ -56,7 +64,7 @@ type DemoResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<()> {
     let started = Instant::now();
     let secret: Secret = serde_saphyr::from_str(SAMPLE_SECRET)?;
-    let sample: Kluster = serde_saphyr::from_str(SAMPLE_KLUSTER)?;
+    let sample: v1alpha1::Kluster = serde_saphyr::from_str(SAMPLE_KLUSTER)?;
     let namespace = sample
         .metadata
         .namespace
@@ -70,10 +78,21 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
         .ok_or("the sample Secret has no token under stringData")?;
 
     let api_server: kgen_fake::FakeApiServer = crate::generated::fake_api_server();
+    let offers = OfferCatalog::new(Duration::from_secs(3600));
+    let validator = KlusterValidator {
+        catalog: offers.clone(),
+    };
+    api_server.add_admission_webhooks(
+        WEBHOOK_MANIFESTS,
+        [(
+            VALIDATE_PATH.to_string(),
+            kgen_runtime::admission::validating(validator),
+        )],
+    )?;
     let client = api_server.client();
     writeln!(
         out,
-        "Kubernetes:    kgen's fake API server (in process), CRD {} installed",
+        "Kubernetes:    kgen's fake API server (in process), CRD {} installed, its webhooks in process",
         Kluster::crd().metadata.name.unwrap_or_default()
     )?;
     let standin = DoStandin::new(StandinConfig {
@@ -97,6 +116,7 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
             poll_max: Duration::from_secs(1),
             ..Timing::default()
         },
+        offers: Some(offers),
         ..OperatorConfig::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -111,13 +131,27 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
 
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
     let klusters: Api<Kluster> = Api::namespaced(client.clone(), &namespace);
+    let old_klusters: Api<v1alpha1::Kluster> = Api::namespaced(client.clone(), &namespace);
     secrets.create(&PostParams::default(), &secret).await?;
-    let created = klusters.create(&PostParams::default(), &sample).await?;
+    old_klusters.create(&PostParams::default(), &sample).await?;
     let name = sample.metadata.name.clone().unwrap_or_default();
     writeln!(
         out,
-        "applied Secret {namespace}/{} and Kluster {namespace}/{name}",
+        "applied Secret {namespace}/{} and Kluster {namespace}/{name} (as kgen.dev/v1alpha1)",
         secret.metadata.name.clone().unwrap_or_default()
+    )?;
+    // Stored at v1beta1; each read converts to the version asked for.
+    let created = klusters.get(&name).await?;
+    let as_written = old_klusters.get(&name).await?;
+    writeln!(
+        out,
+        "read back as kgen.dev/v1alpha1: spec.tokenSecretRef      = {}",
+        serde_json::to_string(&as_written.spec.token_secret_ref)?
+    )?;
+    writeln!(
+        out,
+        "read back as kgen.dev/v1beta1:  spec.token.secretKeyRef  = {}  (the storage version)\n",
+        serde_json::to_string(&created.spec.token.secret_key_ref)?
     )?;
 
     // The Kluster as created (no status yet), then every change the operator makes.
@@ -131,7 +165,7 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
             writeln!(out, "  {:>5.1}s  {line}", started.elapsed().as_secs_f64())?;
             last = line;
         }
-        if status::current(&kluster).progress == Some(crate::api::v1alpha1::Progress::Running) {
+        if status::current(&kluster).progress == Some(crate::api::v1beta1::Progress::Running) {
             break;
         }
         if Instant::now() > deadline {
@@ -156,6 +190,21 @@ pub async fn run(args: &DemoArgs, out: &mut (impl Write + Send)) -> DemoResult<(
         "\nkubeconfig stored in Secret {namespace}/{name}-kubeconfig ({bytes} bytes, owned by the Kluster)"
     )?;
     writeln!(out, "DigitalOcean clusters: {}", describe_clusters(&standin))?;
+
+    // The validating webhook knows what DigitalOcean offers; the schema cannot.
+    let mut pools = serde_json::to_value(&created.spec.node_pools)?;
+    pools[0]["size"] = json!(UNOFFERED_SIZE);
+    writeln!(
+        out,
+        "\n$ kubectl patch kluster {name} -n {namespace} --type merge -p '{}'",
+        json!({"spec": {"nodePools": pools}})
+    )?;
+    let patch = Patch::Merge(json!({"spec": {"nodePools": pools}}));
+    match klusters.patch(&name, &PatchParams::default(), &patch).await {
+        Err(kube::Error::Api(status)) => writeln!(out, "Error from server ({}): {}", status.reason, status.message)?,
+        Err(e) => return Err(e.into()),
+        Ok(_) => return Err(format!("the validating webhook let node size {UNOFFERED_SIZE} through").into()),
+    }
 
     writeln!(out, "\n$ kubectl delete kluster {name} -n {namespace}")?;
     klusters.delete(&name, &DeleteParams::default()).await?;

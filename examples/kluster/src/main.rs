@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use kgen_webhook::TlsConfig;
 use kluster::digitalocean::{self, DoApi, RateLimits};
+use kluster::operator::admission::{self, OfferCatalog};
 use kluster::operator::{LeaseConfig, Operator, OperatorConfig, Timing};
 use tracing::{error, info};
 
@@ -26,6 +28,7 @@ struct Cli {
 const EXAMPLES: &str = "Examples:
   kluster --install-crds                  run against the current kubeconfig context
   kluster --leader-elect --namespace team  one namespace, leader election on
+  kluster --webhook-port 0                no webhooks (a single-version deployment)
   kluster demo                            the whole life cycle in one process, no cluster needed";
 
 #[derive(Subcommand, Debug)]
@@ -87,6 +90,17 @@ struct RunArgs {
     /// Longest wait between two polls.
     #[arg(long, default_value = "60s", value_parser = kluster::duration::parse)]
     poll_max: Duration,
+    /// Port of the HTTPS webhooks: conversion (/convert) and validation
+    /// (/validate-kgen-dev-v1beta1-kluster). 0 turns them off.
+    #[arg(long, default_value_t = 9443)]
+    webhook_port: u16,
+    /// Address the webhooks listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    webhook_host: std::net::IpAddr,
+    /// Directory with the webhook server's certificate and key (tls.crt, tls.key), as
+    /// cert-manager's Secret mounts them; re-read when they change.
+    #[arg(long, default_value = "/tmp/k8s-webhook-server/serving-certs")]
+    webhook_cert_dir: std::path::PathBuf,
 }
 
 /// How logs are written.
@@ -176,7 +190,7 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         lease.retry_period = (args.lease_duration / 7).max(Duration::from_millis(200));
         lease
     });
-    let config = OperatorConfig {
+    let mut config = OperatorConfig {
         namespace: args.namespace,
         workers: args.workers,
         timing: Timing {
@@ -187,6 +201,24 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
         leader_election,
         health_addr: (args.health_port != 0).then(|| SocketAddr::from(([0, 0, 0, 0], args.health_port))),
         identity: Some(identity),
+        offers: None,
+    };
+    // Served before the operator starts: the API server needs the conversion webhook to read
+    // Klusters at any version but the storage one, the operator's own informer included.
+    let _webhooks = if args.webhook_port != 0 {
+        let offers = OfferCatalog::new(Duration::from_secs(3600));
+        config.offers = Some(offers.clone());
+        let tls = TlsConfig::from_pem_files(
+            args.webhook_cert_dir.join("tls.crt"),
+            args.webhook_cert_dir.join("tls.key"),
+        )?;
+        let (addr, server) = admission::webhooks(offers)
+            .serve_tls(SocketAddr::new(args.webhook_host, args.webhook_port), tls)
+            .await?;
+        info!(%addr, "serving webhooks");
+        Some(server)
+    } else {
+        None
     };
     let shutdown = async {
         // Kubernetes stops pods with SIGTERM; a terminal with Ctrl-C.

@@ -104,7 +104,7 @@ async fn a_kluster_whose_token_secret_never_existed_is_deleted_at_once() {
     let env = Env::new(Duration::from_millis(100)).await;
     let operator = env.start_operator();
     let mut k = kluster("orphan-token", 1);
-    k.spec.token_secret_ref.name = "never-made".into();
+    k.spec.token.secret_key_ref.name = "never-made".into();
     env.klusters().create(&post(), &k).await.unwrap();
     env.wait_for("orphan-token", WAIT, |k| {
         status::ready_condition(&status::current(k)).is_some_and(|c| c.reason == "TokenSecretMissing")

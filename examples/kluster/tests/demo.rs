@@ -17,10 +17,16 @@ async fn demo_shows_the_life_cycle_and_cleans_up() {
     run(&args, &mut out).await.expect("the demo succeeds");
     let text = String::from_utf8(out).unwrap();
     let order = [
+        "(as kgen.dev/v1alpha1)",
+        "read back as kgen.dev/v1alpha1: spec.tokenSecretRef      = {\"name\":\"do-token\",\"key\":\"token\"}",
+        "read back as kgen.dev/v1beta1:  spec.token.secretKeyRef  = {\"name\":\"do-token\",\"key\":\"token\"}",
         "Pending",
         "Creating",
         "Running",
         "$ kubectl get klusters",
+        "$ kubectl patch kluster kluster-sample",
+        "Error from server (Invalid): admission webhook \"vkluster-v1beta1.kgen.dev\" denied the request: \
+         spec.nodePools[0].size: DigitalOcean offers no node size \"s-64vcpu-512gb\" in region nyc1",
         "$ kubectl delete kluster",
         "Kluster deleted",
     ];

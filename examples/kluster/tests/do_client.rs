@@ -1073,3 +1073,36 @@ async fn upgrades_are_listed_and_requested() {
     assert_eq!(reqs[2].json(), json!({"version": "1.34.1-do.0"}));
     assert_eq!(reqs[2].header("content-type"), Some("application/json"));
 }
+
+#[tokio::test]
+async fn kubernetes_options_are_read() {
+    let server = Server::start(|_, _| {
+        Reply::json(
+            200,
+            json!({"options": {
+                "regions": [{"name": "New York 1", "slug": "nyc1"}, {"name": "Frankfurt 1", "slug": "fra1"}],
+                "versions": [{"slug": "1.34.1-do.0", "kubernetes_version": "1.34.1"}],
+                "sizes": [{"name": "s-1vcpu-2gb", "slug": "s-1vcpu-2gb"}, {"name": null, "slug": "c-2"}],
+            }}),
+        )
+    })
+    .await;
+    let options = server.client().kubernetes_options().await.unwrap();
+    assert_eq!(
+        options.regions.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(),
+        ["nyc1", "fra1"]
+    );
+    assert_eq!(options.regions[1].name, "Frankfurt 1");
+    assert_eq!(options.versions[0].slug, "1.34.1-do.0");
+    assert_eq!(
+        options.sizes.iter().map(|s| s.slug.as_str()).collect::<Vec<_>>(),
+        ["s-1vcpu-2gb", "c-2"]
+    );
+    assert_eq!(options.sizes[1].name, "", "null is empty");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        (reqs[0].method.as_str(), reqs[0].path.as_str()),
+        ("GET", "/v2/kubernetes/options")
+    );
+}

@@ -69,7 +69,10 @@ async fn clientset_verbs_against_the_fake_server() {
     assert_eq!(created.metadata.generation, Some(1));
     assert!(created.metadata.uid.is_some());
     let stored = fake.get_json("klusters", Some("default"), "demo").unwrap();
-    assert_eq!(stored["spec"]["tokenSecretRef"]["key"], "token");
+    // Stored at v1beta1, the storage version, through the generated conversion.
+    assert_eq!(stored["apiVersion"], "kgen.dev/v1beta1");
+    assert_eq!(stored["spec"]["token"]["secretKeyRef"]["key"], "token");
+    assert!(stored["spec"].get("tokenSecretRef").is_none(), "{stored}");
 
     let mut got = klusters.get("demo").await.unwrap();
     got.spec.node_pools[0].count = 3;

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{Env, NS, TEST_MANAGER, TOKEN, eventually, is_running, kluster, patch_params, post};
-use kluster::api::v1alpha1::Progress;
+use kluster::api::v1beta1::Progress;
 use kluster::operator::{FINALIZER, MANAGER, TOKEN_FINALIZER, status};
 use kluster::standin::{Fault, FaultKind};
 use kube::ResourceExt;
@@ -134,7 +134,7 @@ async fn missing_token_secret_is_reported_and_retried_with_backoff() {
     let env = Env::new(Duration::from_millis(100)).await;
     let operator = env.start_operator();
     let mut k = kluster("beta", 1);
-    k.spec.token_secret_ref.name = "later".into();
+    k.spec.token.secret_key_ref.name = "later".into();
     env.klusters().create(&post(), &k).await.unwrap();
 
     let waiting = env
@@ -390,7 +390,7 @@ async fn install_crds_applies_the_generated_crd_to_a_bare_api_server() {
         .get_json("customresourcedefinitions", None, "klusters.kgen.dev")
         .expect("the CRD is stored");
     assert_eq!(stored["spec"]["names"]["kind"], "Kluster");
-    let klusters: kube::Api<kluster::api::v1alpha1::Kluster> = kube::Api::namespaced(client, NS);
+    let klusters: kube::Api<kluster::api::v1beta1::Kluster> = kube::Api::namespaced(client, NS);
     klusters
         .create(&PostParams::default(), &kluster("served", 1))
         .await
@@ -684,7 +684,7 @@ async fn a_token_secret_fixed_later_is_noticed_at_once() {
     env.secrets().create(&post(), &secret).await.unwrap();
     let operator = env.start_operator();
     let mut k = kluster("fixme", 1);
-    k.spec.token_secret_ref.name = "wrong-key".into();
+    k.spec.token.secret_key_ref.name = "wrong-key".into();
     env.klusters().create(&post(), &k).await.unwrap();
     let waiting = env
         .wait_for("fixme", WAIT, |k| {
@@ -732,7 +732,7 @@ async fn version_changes_upgrade_the_cluster_and_downgrades_are_refused() {
                 .unwrap()
         }
     };
-    let synced = |k: &kluster::api::v1alpha1::Kluster| status::synced_condition(&status::current(k)).cloned();
+    let synced = |k: &kluster::api::v1beta1::Kluster| status::synced_condition(&status::current(k)).cloned();
 
     // Upgrade: Upgrading (progress and Synced=False), then Running at the new version.
     set_version("1.34").await;
@@ -968,6 +968,8 @@ async fn the_binary_exits_at_once_when_its_lease_namespace_is_unusable() {
             "--lease-namespace",
             "nowhere",
             "--health-port",
+            "0",
+            "--webhook-port",
             "0",
             "--digitalocean-url",
             "http://127.0.0.1:9",

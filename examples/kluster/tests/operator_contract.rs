@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use common::{Env, is_running, kluster, patch_params, post};
 use kluster::digitalocean::{DoApi, RateLimits, RetryPolicy};
-use kluster::operator::status;
+use kluster::operator::admission::OfferCatalog;
+use kluster::operator::{OperatorConfig, status};
 use kluster::standin::{Fault, FaultKind};
 use kube::api::{DeleteParams, Patch};
 use serde_json::json;
@@ -35,7 +36,12 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
     env.standin
         .inject(Fault::on("get_kubeconfig", FaultKind::ServerError { status: 503 }));
 
-    let operator = env.start_operator();
+    // With the validating webhook's catalog on, as the binary runs by default.
+    let operator = env.start_operator_with(OperatorConfig {
+        timing: common::timing(),
+        offers: Some(OfferCatalog::new(Duration::from_secs(3600))),
+        ..OperatorConfig::default()
+    });
     let mut k = kluster("contract", 2);
     k.spec.version = "1.33.5-do.0".into();
     env.klusters().create(&post(), &k).await.unwrap();
@@ -89,6 +95,7 @@ async fn operator_life_cycle_conforms_to_the_digitalocean_contract() {
         "get_available_upgrades",
         "upgrade_cluster",
         "delete_cluster",
+        "list_options",
     ] {
         assert!(env.standin.count(operation) > 0, "{operation} was not exercised");
     }

@@ -7,7 +7,9 @@
 //! the hub adds converts from the spoke as its default when it is optional. A pair that differs
 //! (a field renamed, removed or re-typed, a new required field, other enum values) is an error
 //! listing each difference, unless one of the two types carries `+kgen:conversion:manual`: then
-//! the user writes both `ConvertFrom` impls and the generated code calls them. Each kind gets a
+//! the user writes both `ConvertFrom` impls and the generated code calls them; the types its
+//! fields lead to still get generated conversions where they match, for that code to call. Each
+//! kind gets a
 //! `<Kind>Converter` (`kgen_runtime::conversion::Converter`) in the generated `conversion` module.
 
 use super::{KindInfo, ident_or_placeholder, rust_path};
@@ -205,14 +207,31 @@ fn pair_types(
     pairs: &mut BTreeMap<(TypeId, TypeId), Plan>,
     diags: &mut Diagnostics,
 ) {
-    let mut todo = vec![(spoke_kind, hub_kind)];
-    while let Some((s, h)) = todo.pop() {
+    // Each pair to look at, and whether it must convert: a pair reached only through the fields
+    // of a hand-converted type is generated when its fields match (the hand-written code may call
+    // it) and otherwise left to the user without an error.
+    let mut todo = vec![(spoke_kind, hub_kind, true)];
+    while let Some((s, h, required)) = todo.pop() {
         if s == h || pairs.contains_key(&(s, h)) {
             continue;
         }
         let (st, ht) = (api.ty(s), api.ty(h));
+        // The field pairs this pair's fields lead to.
+        let mut nested: Vec<(TypeId, TypeId)> = Vec::new();
         if st.marker(Id::ConversionManual).is_some() || ht.marker(Id::ConversionManual).is_some() {
             pairs.insert((s, h), Plan::Manual);
+            if let (TypeBody::Struct(sf), TypeBody::Struct(hf)) = (&st.body, &ht.body) {
+                let hw = wire_fields(hf);
+                for (key, f) in &wire_fields(sf) {
+                    if let Some(g) = hw.get(key) {
+                        let mut found = Vec::new();
+                        if match_types(api, &f.ty, &g.ty, &mut found).is_ok() {
+                            nested.extend(found);
+                        }
+                    }
+                }
+            }
+            todo.extend(nested.into_iter().map(|(a, b)| (a, b, false)));
             continue;
         }
         let mut problems: Vec<String> = Vec::new();
@@ -226,7 +245,7 @@ fn pair_types(
                             f.location.line
                         )),
                         Some(g) => {
-                            if match_types(api, &f.ty, &g.ty, &mut todo).is_err() {
+                            if match_types(api, &f.ty, &g.ty, &mut nested).is_err() {
                                 problems.push(format!(
                                     "field `{key}` (line {}) is `{}` in {spoke_version} and `{}` in {hub_version}",
                                     f.location.line, f.ty_text, g.ty_text
@@ -271,6 +290,10 @@ fn pair_types(
                 Plan::Manual
             }
         };
+        if !problems.is_empty() && !required {
+            continue;
+        }
+        todo.extend(nested.into_iter().map(|(a, b)| (a, b, required)));
         if !problems.is_empty() {
             let spoke_path = st.rust_path.join("::");
             let hub_path = ht.rust_path.join("::");

@@ -20,8 +20,8 @@ use super::limiter::{Limiter, RateInfo, RateLimits};
 use super::retry::{RetryMode, RetryPolicy, retry_after};
 use super::token::Token;
 use super::types::{
-    Cluster, ClusterCreate, ClusterEnvelope, ClusterPage, ClusterUpgrade, KubernetesVersion, NodePool, NodePoolCreate,
-    NodePoolEnvelope, NodePoolUpdate, UpgradesEnvelope,
+    Cluster, ClusterCreate, ClusterEnvelope, ClusterPage, ClusterUpgrade, KubernetesOptions, KubernetesVersion,
+    NodePool, NodePoolCreate, NodePoolEnvelope, NodePoolUpdate, OptionsEnvelope, UpgradesEnvelope,
 };
 
 const USER_AGENT: &str = concat!("kluster/", env!("CARGO_PKG_VERSION"));
@@ -314,6 +314,15 @@ impl DoClient {
         String::from_utf8(body.body.to_vec()).map_err(|e| DoError::Decode {
             message: format!("get_kubeconfig: the kubeconfig is not UTF-8: {e}"),
         })
+    }
+
+    /// `GET /v2/kubernetes/options`: the regions, versions and node sizes DigitalOcean offers.
+    pub async fn kubernetes_options(&self) -> Result<KubernetesOptions, DoError> {
+        let url = self.api.url(&["v2", "kubernetes", "options"]);
+        let body = self
+            .send("list_options", Method::GET, url, None, RetryMode::Idempotent, JSON)
+            .await?;
+        Ok(decode::<OptionsEnvelope>("list_options", &body.body)?.options)
     }
 
     /// `GET /v2/kubernetes/clusters/{id}/upgrades`: the versions the cluster can be upgraded to

@@ -32,8 +32,8 @@ pub use limiter::{RateInfo, RateLimits};
 pub use retry::RetryPolicy;
 pub use token::Token;
 pub use types::{
-    Cluster, ClusterCreate, ClusterState, ClusterStatus, ClusterUpgrade, KubernetesVersion, NodePool, NodePoolCreate,
-    NodePoolUpdate,
+    Cluster, ClusterCreate, ClusterState, ClusterStatus, ClusterUpgrade, KubernetesOptions, KubernetesVersion,
+    NodePool, NodePoolCreate, NodePoolUpdate, Offered,
 };
 
 /// The public DigitalOcean API endpoint.

@@ -236,6 +236,38 @@ pub struct KubernetesVersion {
     pub supported_features: Vec<String>,
 }
 
+/// What DigitalOcean offers for Kubernetes clusters (`kubernetes_options.options`): the regions,
+/// versions and node sizes a cluster may use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubernetesOptions {
+    /// Regions where Kubernetes is available.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub regions: Vec<Offered>,
+    /// Kubernetes versions a new cluster can run.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub versions: Vec<KubernetesVersion>,
+    /// Droplet sizes a node pool can use.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub sizes: Vec<Offered>,
+}
+
+/// A region or a node size DigitalOcean offers (`kubernetes_region`, `kubernetes_size`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offered {
+    /// Human-readable name, such as `New York 3` or `s-1vcpu-2gb`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    /// The identifier requests use, such as `nyc3` or `s-1vcpu-2gb`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub slug: String,
+}
+
+/// `{"options": …}`
+#[derive(Deserialize)]
+pub(crate) struct OptionsEnvelope {
+    pub options: KubernetesOptions,
+}
+
 /// The body of `POST …/upgrade`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterUpgrade {

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::admission::OfferCatalog;
 use super::recorder::Recorder;
 use super::tokens::{SecretQueue, TokenLocks};
 use crate::digitalocean::DoApi;
-use crate::generated::{Clientset, kgen_v1alpha1::KlusterLister};
+use crate::generated::{Clientset, kgen_v1beta1::KlusterLister};
 
 /// The operator's one name at the API server: the field manager of every write (finalizer patches,
 /// status writes, Secrets, events, the Lease), the events' reporting controller, and the first part
@@ -101,6 +102,8 @@ pub struct Context {
     pub tokens: TokenLocks,
     /// Token Secrets whose protection may no longer be needed.
     pub secret_queue: SecretQueue,
+    /// What DigitalOcean offers, refreshed for the validating webhook (`None`: not read).
+    pub offers: Option<Arc<OfferCatalog>>,
 }
 
 impl Context {
@@ -124,6 +127,13 @@ impl Context {
             metrics,
             tokens: TokenLocks::default(),
             secret_queue,
+            offers: None,
         }
+    }
+
+    /// With the validating webhook's catalog to refresh while reconciling.
+    pub fn with_offers(mut self, offers: Option<Arc<OfferCatalog>>) -> Self {
+        self.offers = offers;
+        self
     }
 }

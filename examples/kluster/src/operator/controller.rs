@@ -11,8 +11,8 @@ use tracing::{debug, warn};
 use super::context::{Context, Metrics};
 use super::reconcile::{Outcome, reconcile};
 use super::tokens::{self, SecretQueue};
-use crate::api::v1alpha1::Kluster;
-use crate::generated::kgen_v1alpha1::KlusterInformer;
+use crate::api::v1beta1::Kluster;
+use crate::generated::kgen_v1beta1::KlusterInformer;
 
 /// The work queue of Kluster keys.
 pub type KlusterQueue = WorkQueue<ObjectRef<Kluster>>;
@@ -31,7 +31,7 @@ pub fn needs_reconcile(old: &Kluster, new: &Kluster) -> bool {
 fn token_key(k: &Kluster) -> (String, String) {
     (
         k.metadata.namespace.clone().unwrap_or_default(),
-        k.spec.token_secret_ref.name.clone(),
+        k.spec.token.secret_key_ref.name.clone(),
     )
 }
 
@@ -48,7 +48,7 @@ pub fn enqueue_from(informer: &KlusterInformer, queue: &KlusterQueue, secrets: &
                 if needs_reconcile(old, new) {
                     on_update.add(ObjectRef::from_obj(&**new))
                 }
-                let moved = old.spec.token_secret_ref.name != new.spec.token_secret_ref.name;
+                let moved = old.spec.token.secret_key_ref.name != new.spec.token.secret_key_ref.name;
                 if tokens::holds(old) && (moved || !tokens::holds(new)) {
                     released.add(token_key(old));
                 }

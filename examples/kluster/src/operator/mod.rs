@@ -20,6 +20,7 @@
 //! a Warning event and a condition reason with the API's message. Every write carries the field
 //! manager [`MANAGER`]. With leader election, only the replica holding the Lease runs workers.
 
+pub mod admission;
 pub mod context;
 pub mod controller;
 pub mod health;
@@ -64,6 +65,9 @@ pub struct OperatorConfig {
     pub health_addr: Option<SocketAddr>,
     /// This replica's name in events.
     pub identity: Option<String>,
+    /// What DigitalOcean offers, for the validating webhook: refreshed while reconciling when
+    /// stale (`None`: not read).
+    pub offers: Option<Arc<admission::OfferCatalog>>,
 }
 
 impl Default for OperatorConfig {
@@ -75,6 +79,7 @@ impl Default for OperatorConfig {
             leader_election: None,
             health_addr: None,
             identity: None,
+            offers: None,
         }
     }
 }
@@ -204,7 +209,7 @@ impl Operator {
             ),
             None => SharedInformerFactory::new(self.client.clone(), None),
         };
-        let informer = factory.kgen_v1alpha1().klusters();
+        let informer = factory.kgen_v1beta1().klusters();
         informer
             .add_indexer(tokens::TOKEN_INDEX, tokens::index_of)
             .expect("the token index is added once");
@@ -216,15 +221,18 @@ impl Operator {
             .build();
         controller::enqueue_from(&informer, &queue, &secret_queue);
         watches::route(&secrets, informer.lister(), queue.clone(), secret_queue.clone());
-        let ctx = Arc::new(Context::new(
-            Clientset::new(self.client.clone()),
-            informer.lister(),
-            self.digitalocean.clone(),
-            self.config.timing.clone(),
-            self.config.identity.clone(),
-            self.metrics.clone(),
-            secret_queue.clone(),
-        ));
+        let ctx = Arc::new(
+            Context::new(
+                Clientset::new(self.client.clone()),
+                informer.lister(),
+                self.digitalocean.clone(),
+                self.config.timing.clone(),
+                self.config.identity.clone(),
+                self.metrics.clone(),
+                secret_queue.clone(),
+            )
+            .with_offers(self.config.offers.clone()),
+        );
         factory.start();
         let mut running = Running {
             workers: JoinSet::new(),
@@ -284,7 +292,7 @@ fn limiter<T: Clone + Eq + std::hash::Hash + Send + Sync + 'static>() -> MaxOf<T
 struct Running {
     workers: JoinSet<()>,
     queues: (controller::KlusterQueue, tokens::SecretQueue),
-    informer: crate::generated::kgen_v1alpha1::KlusterInformer,
+    informer: crate::generated::kgen_v1beta1::KlusterInformer,
     secrets: watches::SecretInformer,
 }
 

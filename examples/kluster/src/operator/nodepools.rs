@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::v1alpha1::NodePool as SpecPool;
+use crate::api::v1beta1::NodePool as SpecPool;
 use crate::digitalocean::{NodePool as DoPool, NodePoolCreate, NodePoolUpdate};
 
 /// One change to a cluster's node pools.

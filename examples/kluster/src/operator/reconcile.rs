@@ -21,7 +21,7 @@ use super::recorder::EventType;
 use super::status::{self, SYNCED, reasons};
 use super::tokens::{self, Protection, TOKEN_FINALIZER};
 use super::versions::{self, Need};
-use crate::api::v1alpha1::{Kluster, KlusterStatus, Progress};
+use crate::api::v1beta1::{Kluster, KlusterStatus, Progress};
 use crate::digitalocean::{Cluster, ClusterCreate, ClusterState, DoClient, DoError, Token};
 
 /// What the controller does with the key after a successful reconcile.
@@ -141,11 +141,11 @@ impl Reconciler<'_> {
     }
 
     fn secret_name(&self) -> String {
-        self.kluster.spec.token_secret_ref.name.clone()
+        self.kluster.spec.token.secret_key_ref.name.clone()
     }
 
-    fn klusters(&self) -> crate::generated::kgen_v1alpha1::KlusterClient {
-        self.ctx.clientset.kgen_v1alpha1().klusters(&self.namespace)
+    fn klusters(&self) -> crate::generated::kgen_v1beta1::KlusterClient {
+        self.ctx.clientset.kgen_v1beta1().klusters(&self.namespace)
     }
 
     fn secrets(&self) -> Api<Secret> {
@@ -294,7 +294,7 @@ impl Reconciler<'_> {
 
     /// The token, or what is wrong with the Secret (never the token itself).
     async fn read_token(&self) -> Result<Result<TokenSecret, String>, kube::Error> {
-        let reference = &self.kluster.spec.token_secret_ref;
+        let reference = &self.kluster.spec.token.secret_key_ref;
         let Some(secret) = self.secrets().get_opt(&reference.name).await? else {
             return Ok(Err(format!("Secret {}/{} not found", self.namespace, reference.name)));
         };
@@ -374,6 +374,12 @@ impl Reconciler<'_> {
     async fn apply(mut self) -> Result<Outcome, ReconcileError> {
         let token = self.token().await?;
         let client = self.ctx.digitalocean.client(token.token);
+        if let Some(offers) = &self.ctx.offers {
+            // For the validating webhook; a failure only leaves the old answer in place.
+            if let Err(e) = offers.refresh_if_stale(&client).await {
+                tracing::warn!(error = %e, "reading DigitalOcean's Kubernetes options");
+            }
+        }
         let mut current = status::current(&self.kluster);
         if current.cluster_id.is_none() && current.progress == Some(Progress::Creating) {
             // The cache may not have our last status write yet: read the Kluster itself before

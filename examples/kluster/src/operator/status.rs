@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::api::v1alpha1::{Kluster, KlusterStatus, Progress};
+use crate::api::v1beta1::{Kluster, KlusterStatus, Progress};
 use crate::digitalocean::ClusterState;
 
 /// The cluster runs and its kubeconfig is stored.

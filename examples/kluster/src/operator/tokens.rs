@@ -26,7 +26,7 @@ use tracing::{debug, info, warn};
 
 use super::context::{Context, FINALIZER, MANAGER, kube_error_text};
 use super::status;
-use crate::api::v1alpha1::Kluster;
+use crate::api::v1beta1::Kluster;
 
 /// The finalizer the operator puts on a token Secret while a Kluster may need it for cleanup.
 pub const TOKEN_FINALIZER: &str = "kgen.dev/token-in-use";
@@ -46,7 +46,7 @@ pub fn index_key(namespace: &str, name: &str) -> String {
 pub fn index_of(kluster: &Kluster) -> Vec<String> {
     vec![index_key(
         kluster.metadata.namespace.as_deref().unwrap_or_default(),
-        &kluster.spec.token_secret_ref.name,
+        &kluster.spec.token.secret_key_ref.name,
     )]
 }
 
@@ -177,10 +177,10 @@ pub async fn release_if_unused(ctx: &Context, namespace: &str, name: &str) -> Re
         return Ok(false);
     }
     // The cache may lag behind a Kluster that just recorded a create under the lock: ask the API.
-    let klusters = ctx.clientset.kgen_v1alpha1().klusters(namespace);
+    let klusters = ctx.clientset.kgen_v1beta1().klusters(namespace);
     for candidate in &candidates {
         if let Some(fresh) = klusters.get_opt(&candidate.name_any()).await?
-            && fresh.spec.token_secret_ref.name == name
+            && fresh.spec.token.secret_key_ref.name == name
             && holds(&fresh)
         {
             debug!(namespace = %namespace, secret = %name, kluster = %fresh.name_any(), "token Secret still needed");

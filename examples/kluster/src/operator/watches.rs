@@ -24,8 +24,8 @@ use kube::runtime::watcher;
 
 use super::controller::KlusterQueue;
 use super::tokens::{SecretQueue, TOKEN_FINALIZER, TOKEN_INDEX, index_key};
-use crate::api::v1alpha1::Kluster;
-use crate::generated::kgen_v1alpha1::KlusterLister;
+use crate::api::v1beta1::Kluster;
+use crate::generated::kgen_v1beta1::KlusterLister;
 
 /// Secret metadata, as the informer caches it.
 pub type SecretMeta = PartialObjectMeta<Secret>;

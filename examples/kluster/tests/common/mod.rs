@@ -10,7 +10,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kgen_fake::FakeApiServer;
-use kluster::api::v1alpha1::{Kluster, KlusterSpec, NodePool, TokenSecretRef};
+use kluster::api::v1beta1::{Kluster, KlusterSpec, NodePool, SecretKeyRef, TokenSource};
 use kluster::digitalocean::{DoApi, RateLimits, RetryPolicy};
 use kluster::operator::{LeaseConfig, Metrics, Operator, OperatorConfig, OperatorError, Timing};
 use kluster::standin::{DoStandin, StandinConfig, StandinServer};
@@ -405,9 +405,11 @@ pub fn kluster(name: &str, count: i32) -> Kluster {
                 size: "s-2vcpu-4gb".into(),
                 count,
             }],
-            token_secret_ref: TokenSecretRef {
-                name: "do-token".into(),
-                key: "token".into(),
+            token: TokenSource {
+                secret_key_ref: SecretKeyRef {
+                    name: "do-token".into(),
+                    key: "token".into(),
+                },
             },
         },
     );
@@ -418,6 +420,6 @@ pub fn kluster(name: &str, count: i32) -> Kluster {
 /// Whether the Kluster is Running with Ready=True.
 pub fn is_running(k: &Kluster) -> bool {
     let status = kluster::operator::status::current(k);
-    status.progress == Some(kluster::api::v1alpha1::Progress::Running)
+    status.progress == Some(kluster::api::v1beta1::Progress::Running)
         && kluster::operator::status::ready_condition(&status).is_some_and(|c| c.status == "True")
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A Kluster is a DigitalOcean Kubernetes cluster managed by the kluster operator.
 ///
 /// +genclient
+/// +kubebuilder:deprecatedversion:warning="kgen.dev/v1alpha1 Kluster is deprecated; use kgen.dev/v1beta1"
 /// +kubebuilder:resource:shortName=kl,categories=kgen
 /// +kubebuilder:subresource:status
 /// +kubebuilder:printcolumn:name="ClusterID",type=string,JSONPath=".status.clusterID"
@@ -28,6 +29,8 @@ pub struct Kluster {
 }
 
 /// The desired DigitalOcean Kubernetes cluster.
+///
+/// +kgen:conversion:manual
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Markers)]
 #[serde(rename_all = "camelCase")]
 pub struct KlusterSpec {
