@@ -48,7 +48,7 @@ fn groups(state: &State) -> Vec<(String, Vec<String>)> {
 }
 
 /// Kubernetes version priority: GA > beta > alpha, higher numbers first.
-fn priority(v: &str) -> (u8, u32, u32) {
+pub(crate) fn priority(v: &str) -> (u8, u32, u32) {
     let Some(rest) = v.strip_prefix('v') else {
         return (0, 0, 0);
     };

@@ -115,6 +115,10 @@
 //!   `timeoutSeconds` ends; `sendInitialEvents=true` ends the initial `ADDED`s with a bookmark
 //!   annotated `k8s.io/initial-events-end`. An object modified into a selector arrives as
 //!   `ADDED`, out of it as `DELETED`. Streams end after `timeoutSeconds`.
+//! * **Deprecated versions**: a request to a CRD version with `deprecated: true` gets a `Warning`
+//!   header, its `deprecationWarning` or the API server's default (`<group>/<version> <Kind> is
+//!   deprecated; use <group>/<newer> <Kind>`, naming the highest-priority served version above it
+//!   that is not deprecated), before any other warning. (Watches and errors get none.)
 //! * **Validation** of custom resources, as the API server does with a CRD's
 //!   `openAPIV3Schema`: unknown fields are pruned (with a `Warning` header;
 //!   `fieldValidation=Strict` makes them a 400), defaults are applied (kgen's

@@ -54,6 +54,9 @@ pub struct VersionDef {
     pub scale: Option<ScaleDef>,
     /// Extra paths usable in field selectors (`metadata.name` and `metadata.namespace` always are).
     pub selectable_fields: Vec<String>,
+    /// For a `deprecated` version: the `Warning` every request to it gets (its
+    /// `deprecationWarning`, or the API server's default text).
+    pub deprecation_warning: Option<String>,
 }
 
 impl VersionDef {
@@ -66,6 +69,7 @@ impl VersionDef {
             status: false,
             scale: None,
             selectable_fields: Vec::new(),
+            deprecation_warning: None,
         }
     }
 }
@@ -407,6 +411,9 @@ pub(crate) fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
                     .collect()
             })
             .unwrap_or_default();
+        let deprecation_warning = (v.get("deprecated").and_then(Value::as_bool) == Some(true)).then(|| {
+            s(v.get("deprecationWarning")).unwrap_or_else(|| default_deprecation_warning(spec, &group, &kind, &name))
+        });
         versions.push(VersionDef {
             name,
             storage: v.get("storage").and_then(Value::as_bool).unwrap_or(false),
@@ -414,6 +421,7 @@ pub(crate) fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
             status,
             scale,
             selectable_fields,
+            deprecation_warning,
         });
     }
     if versions.is_empty() {
@@ -437,4 +445,25 @@ pub(crate) fn from_crd(crd: &Value) -> Result<ResourceDef, String> {
         default_propagation: DeletePropagation::Background,
         conversion: conversion_of(spec)?,
     })
+}
+
+/// The API server's warning for a deprecated CRD version without `deprecationWarning`:
+/// `<group>/<version> <Kind> is deprecated`, and `; use <group>/<newer> <Kind>` naming the
+/// highest-priority served version that is not deprecated and ranks above it, if there is one.
+fn default_deprecation_warning(spec: &Value, group: &str, kind: &str, version: &str) -> String {
+    let mut message = format!("{group}/{version} {kind} is deprecated");
+    let newer = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(Value::as_bool) != Some(false))
+        .filter(|v| v.get("deprecated").and_then(Value::as_bool) != Some(true))
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .filter(|v| crate::discovery::priority(v) > crate::discovery::priority(version))
+        .max_by_key(|v| crate::discovery::priority(v));
+    if let Some(newer) = newer {
+        message.push_str(&format!("; use {group}/{newer} {kind}"));
+    }
+    message
 }

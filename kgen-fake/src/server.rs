@@ -361,7 +361,15 @@ fn resource_request(
     }
     let reply = answer(&mut st, &req, verb, patch_kind, body);
     st.schedule_gc();
-    let reply = reply?;
+    let mut reply = reply?;
+    if let Some(w) = req
+        .def
+        .version(&req.version)
+        .and_then(|v| v.deprecation_warning.clone())
+    {
+        // The API server warns on every request to a deprecated version, first.
+        reply.warnings.insert(0, w);
+    }
     let body = if req.meta_only {
         partial_metadata(&reply.body)
     } else {
