@@ -693,6 +693,226 @@ fn subresources_and_printer_columns() {
     assert_eq!(of(&changes, Class::Safe), vec![row("v1", "", "new printer column X")]);
 }
 
+/// `crd` with `spec.conversion` set to `conversion` (a YAML flow mapping).
+fn converted(mut crd: Value, conversion: &str) -> Value {
+    crd["spec"]["conversion"] = yaml(conversion);
+    crd
+}
+
+/// Webhook conversion to `client_config` (a YAML flow mapping), speaking ConversionReview v1.
+fn webhook(client_config: &str) -> String {
+    format!("{{strategy: Webhook, webhook: {{clientConfig: {client_config}, conversionReviewVersions: [v1]}}}}")
+}
+
+const SERVICE: &str = "{service: {name: webhook-service, namespace: system, path: /convert}}";
+
+/// Two versions, v1 the storage one.
+fn two_versions() -> Value {
+    versions(true, Some("{type: object}"))
+}
+
+#[test]
+fn a_removed_conversion_webhook_is_breaking_while_several_versions_are_left() {
+    let released = converted(two_versions(), &webhook(SERVICE));
+    let message = "conversion webhook removed (strategy Webhook → None): objects stored at one version are served \
+                   at another with only apiVersion rewritten";
+    // Absent is the API server's default, None.
+    for new in [two_versions(), converted(two_versions(), "{strategy: None}")] {
+        let changes = diff_crd(&released, &new);
+        assert_eq!(of(&changes, Class::Breaking), vec![row("", "", message)]);
+        assert!(!changes[0].in_new, "located in the released file");
+        assert_eq!(
+            changes[0].help.as_deref(),
+            Some("keep +kgen:conversion:webhook while the CRD has more than one version")
+        );
+    }
+    // One version left: every stored object is at it, nothing is converted.
+    let one = diff_crd(
+        &converted(with_x("{type: string}"), &webhook(SERVICE)),
+        &with_x("{type: string}"),
+    );
+    assert_eq!(of(&one, Class::Breaking), vec![]);
+    assert_eq!(of(&one, Class::Warning), vec![]);
+    assert_eq!(
+        of(&one, Class::Safe),
+        vec![row(
+            "",
+            "",
+            "conversion webhook removed (one version left: nothing to convert)"
+        )]
+    );
+}
+
+#[test]
+fn an_added_conversion_webhook_is_a_warning_while_several_versions_are_served() {
+    let changes = diff_crd(&two_versions(), &converted(two_versions(), &webhook(SERVICE)));
+    assert_eq!(of(&changes, Class::Breaking), vec![]);
+    assert_eq!(
+        of(&changes, Class::Warning),
+        vec![row(
+            "",
+            "",
+            "conversion webhook added: reads at a version other than the stored one fail until it serves"
+        )]
+    );
+    assert_eq!(
+        changes[0].help.as_deref(),
+        Some("deploy the webhook (with its certificate) before applying this CRD")
+    );
+    // With one version the webhook is never called.
+    let one = diff_crd(
+        &with_x("{type: string}"),
+        &converted(with_x("{type: string}"), &webhook(SERVICE)),
+    );
+    assert_eq!(of(&one, Class::Warning), vec![]);
+    assert_eq!(of(&one, Class::Safe), vec![row("", "", "conversion webhook added")]);
+}
+
+#[test]
+fn a_moved_conversion_webhook_is_a_warning() {
+    let released = converted(two_versions(), &webhook(SERVICE));
+    for (client_config, to) in [
+        (
+            "{service: {name: other, namespace: system, path: /convert}}",
+            "service system/other:443/convert",
+        ),
+        (
+            "{service: {name: webhook-service, namespace: prod, path: /convert}}",
+            "service prod/webhook-service:443/convert",
+        ),
+        (
+            "{service: {name: webhook-service, namespace: system, path: /v2/convert}}",
+            "service system/webhook-service:443/v2/convert",
+        ),
+        (
+            "{service: {name: webhook-service, namespace: system}}",
+            "service system/webhook-service:443",
+        ),
+        (
+            "{service: {name: webhook-service, namespace: system, path: /convert, port: 9443}}",
+            "service system/webhook-service:9443/convert",
+        ),
+        (
+            "{url: 'https://hooks.example.com/convert'}",
+            "url https://hooks.example.com/convert",
+        ),
+    ] {
+        let changes = diff_crd(&released, &converted(two_versions(), &webhook(client_config)));
+        assert_eq!(of(&changes, Class::Breaking), vec![], "{client_config}");
+        assert_eq!(
+            of(&changes, Class::Warning),
+            vec![row(
+                "",
+                "",
+                &format!("conversion webhook moved: service system/webhook-service:443/convert → {to}")
+            )],
+            "{client_config}"
+        );
+        assert_eq!(of(&changes, Class::Safe), vec![], "{client_config}");
+    }
+    // And back from a URL to a service.
+    let from_url = converted(two_versions(), &webhook("{url: 'https://hooks.example.com/convert'}"));
+    assert_eq!(
+        of(&diff_crd(&from_url, &released), Class::Warning),
+        vec![row(
+            "",
+            "",
+            "conversion webhook moved: url https://hooks.example.com/convert → service system/webhook-service:443/convert"
+        )]
+    );
+}
+
+#[test]
+fn ca_bundle_differences_are_ignored() {
+    let service = "{service: {name: webhook-service, namespace: system, path: /convert}, caBundle: Y2VydA==}";
+    let injected = converted(two_versions(), &webhook(service));
+    let generated = converted(two_versions(), &webhook(SERVICE));
+    assert_eq!(diff_crd(&injected, &generated), vec![]);
+    assert_eq!(diff_crd(&generated, &injected), vec![]);
+    let other = converted(
+        two_versions(),
+        &webhook("{service: {name: webhook-service, namespace: system, path: /convert}, caBundle: b3RoZXI=}"),
+    );
+    assert_eq!(diff_crd(&injected, &other), vec![]);
+    let url = |ca: &str| {
+        converted(
+            two_versions(),
+            &webhook(&format!("{{url: 'https://h.example.com/c'{ca}}}")),
+        )
+    };
+    assert_eq!(diff_crd(&url(", caBundle: Y2VydA=="), &url("")), vec![]);
+}
+
+#[test]
+fn port_443_explicit_vs_absent_is_no_change() {
+    let explicit = converted(
+        two_versions(),
+        &webhook("{service: {name: webhook-service, namespace: system, path: /convert, port: 443}}"),
+    );
+    let absent = converted(two_versions(), &webhook(SERVICE));
+    assert_eq!(diff_crd(&explicit, &absent), vec![]);
+    assert_eq!(diff_crd(&absent, &explicit), vec![]);
+}
+
+#[test]
+fn a_removed_conversion_review_version_is_a_warning_and_an_added_one_is_safe() {
+    let speaking = |versions: &str| {
+        converted(
+            two_versions(),
+            &format!(
+                "{{strategy: Webhook, webhook: {{clientConfig: {SERVICE}, conversionReviewVersions: {versions}}}}}"
+            ),
+        )
+    };
+    let changes = diff_crd(&speaking("[v1, v1beta1]"), &speaking("[v1]"));
+    assert_eq!(of(&changes, Class::Breaking), vec![]);
+    assert_eq!(
+        of(&changes, Class::Warning),
+        vec![row(
+            "",
+            "",
+            "conversionReviewVersions: `v1beta1` removed: a webhook that only speaks v1beta1 breaks"
+        )]
+    );
+    let back = diff_crd(&speaking("[v1]"), &speaking("[v1, v1beta1]"));
+    assert_eq!(of(&back, Class::Warning), vec![]);
+    assert_eq!(
+        of(&back, Class::Safe),
+        vec![row("", "", "conversionReviewVersions: `v1beta1` added")]
+    );
+}
+
+#[test]
+fn a_removed_selectable_field_is_breaking_and_a_new_one_is_safe() {
+    let selecting = |paths: &[&str]| {
+        let mut crd = with_spec("{type: object, properties: {x: {type: string}, y: {type: string}}}");
+        crd["spec"]["versions"][0]["selectableFields"] =
+            paths.iter().map(|p| serde_json::json!({"jsonPath": p})).collect();
+        crd
+    };
+    let changes = diff_crd(&selecting(&[".spec.x", ".spec.y"]), &selecting(&[".spec.y"]));
+    assert_eq!(
+        of(&changes, Class::Breaking),
+        vec![row(
+            "v1",
+            "",
+            "selectable field `.spec.x` removed: field selectors on it get 400 Bad Request"
+        )]
+    );
+    assert!(!changes[0].in_new, "located in the released file");
+    let back = diff_crd(&selecting(&[".spec.y"]), &selecting(&[".spec.x", ".spec.y"]));
+    assert_eq!(of(&back, Class::Breaking), vec![]);
+    assert_eq!(
+        of(&back, Class::Safe),
+        vec![row("v1", "", "new selectable field `.spec.x`")]
+    );
+    // Compared by jsonPath, not by position.
+    assert_eq!(
+        diff_crd(&selecting(&[".spec.x", ".spec.y"]), &selecting(&[".spec.y", ".spec.x"])),
+        vec![]
+    );
+}
+
 // The whole check: generated CRDs against a released directory.
 
 const KLUSTER_API: &str = "../examples/kluster/src/api";
@@ -807,6 +1027,70 @@ fn a_removed_version_points_at_its_name_in_the_released_file() {
 }
 
 #[test]
+fn a_moved_conversion_webhook_points_at_its_marker() {
+    let dir = released(|t| t.replacen("path: /convert", "path: /old-convert", 1));
+    let report = check(dir.path());
+    assert!(report.failure().is_none(), "a warning, not an error");
+    let diags = report.diagnostics();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert!(
+        diags[0].message.starts_with(
+            "klusters.kgen.dev: conversion webhook moved: service system/webhook-service:443/old-convert → \
+             service system/webhook-service:443/convert"
+        ),
+        "{}",
+        diags[0]
+    );
+    let at = diags[0].location.as_ref().unwrap();
+    assert!(at.file.ends_with("examples/kluster/src/api/v1beta1/mod.rs"), "{at}");
+    assert_eq!(at.line, 7);
+    assert_eq!(diags[0].source_line.as_deref(), Some("//! +kgen:conversion:webhook"));
+}
+
+#[test]
+fn a_removed_selectable_field_points_at_its_released_line() {
+    let dir = released(|t| {
+        t.replacen(
+            "    name: v1beta1\n",
+            "    name: v1beta1\n    selectableFields:\n    - jsonPath: .spec.region\n",
+            1,
+        )
+    });
+    let report = check(dir.path());
+    let diags = report.diagnostics();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert!(
+        diags[0].message.contains(
+            "breaking change to klusters.kgen.dev v1beta1: selectable field `.spec.region` removed: \
+             field selectors on it get 400 Bad Request"
+        ),
+        "{}",
+        diags[0]
+    );
+    let file = dir.path().join("kgen.dev_klusters.yaml");
+    let line = fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l == "    selectableFields:")
+        .unwrap()
+        + 2;
+    let at = diags[0].location.as_ref().unwrap();
+    assert_eq!((at.file.as_path(), at.line, at.column), (file.as_path(), line, 7));
+    assert_eq!(diags[0].source_line.as_deref(), Some("    - jsonPath: .spec.region"));
+}
+
+#[test]
+fn a_removed_conversion_webhook_points_at_its_released_strategy() {
+    let text = fs::read_to_string(KLUSTER_CRD).unwrap();
+    let mut change = Change::new(Class::Breaking, "conversion webhook removed").gone();
+    change.crd = "klusters.kgen.dev".into();
+    change.keyword = Some("conversion");
+    let at = kgen_build::compat::locate::in_yaml(Path::new(KLUSTER_CRD), &text, &change);
+    let line = text.lines().position(|l| l == "    strategy: Webhook").unwrap() + 1;
+    assert_eq!((at.line, at.column), (line, 5));
+}
+
+#[test]
 fn an_unreadable_released_directory_is_an_error() {
     let opts = kgen_build::CrdOptions::new([KLUSTER_API]);
     let out = kgen_build::generate_crds(&opts).unwrap();
@@ -902,6 +1186,55 @@ fn cli_safe_changes_are_listed_and_the_files_written() {
     );
     assert!(err.contains("compatible with the 2 released CRD file(s)"), "{err}");
     assert!(out.path().join("kgen.dev_klusters.yaml").exists());
+}
+
+#[test]
+fn cli_conversion_warnings_exit_0_and_breaking_selectable_fields_exit_1() {
+    let rel = released(|t| t.replacen("name: webhook-service", "name: old-webhook-service", 1));
+    let out = tempfile::tempdir().unwrap();
+    let o = kgen(&[
+        "crd",
+        "--paths",
+        KLUSTER_API,
+        "--out",
+        out.path().to_str().unwrap(),
+        "--compat-with",
+        rel.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(
+            "warning: klusters.kgen.dev: conversion webhook moved: service system/old-webhook-service:443/convert → \
+             service system/webhook-service:443/convert"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("examples/kluster/src/api/v1beta1/mod.rs:7:"), "{err}");
+    assert!(out.path().join("kgen.dev_klusters.yaml").exists());
+
+    let rel = released(|t| {
+        t.replacen(
+            "    name: v1alpha1\n",
+            "    name: v1alpha1\n    selectableFields:\n    - jsonPath: .spec.region\n",
+            1,
+        )
+    });
+    let o = kgen(&[
+        "crd",
+        "--paths",
+        KLUSTER_API,
+        "--stdout",
+        "--compat-with",
+        rel.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr)
+            .contains("error: breaking change to klusters.kgen.dev v1alpha1: selectable field `.spec.region` removed"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]

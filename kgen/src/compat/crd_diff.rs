@@ -1,5 +1,6 @@
-//! The CRD-level rules: names, scope, versions (served, storage, deprecation, subresources,
-//! printer columns), and each version present in both CRDs handed to [`super::schema_diff`].
+//! The CRD-level rules: names, scope, conversion (strategy, webhook endpoint, review versions),
+//! versions (served, storage, deprecation, subresources, printer columns, selectable fields),
+//! and each version present in both CRDs handed to [`super::schema_diff`].
 
 use super::report::{Change, Class, FieldPath};
 use super::schema_diff::diff_schema;
@@ -64,8 +65,114 @@ fn diff_here(old: &Value, new: &Value) -> Vec<Change> {
             out.push(Change::new(Class::Safe, format!("new {what} `{name}`")));
         }
     }
+    conversion(old, new, &mut out);
     versions(old, new, &mut out);
     out
+}
+
+/// `spec.conversion` as the API server sees it: whether the strategy is `Webhook` (absent is
+/// `None`), the webhook's endpoint with the defaults applied and `caBundle` left out (cert-manager
+/// injects it, so released YAML often has one that generated YAML has not), and the
+/// `conversionReviewVersions`.
+struct Conversion {
+    webhook: bool,
+    endpoint: String,
+    review_versions: Vec<String>,
+}
+
+impl Conversion {
+    fn of(crd: &Value) -> Self {
+        let conversion = crd.pointer("/spec/conversion");
+        fn str_at<'a>(v: Option<&'a Value>, p: &str) -> Option<&'a str> {
+            v.and_then(|v| v.pointer(p)).and_then(Value::as_str)
+        }
+        let config = conversion.and_then(|c| c.pointer("/webhook/clientConfig"));
+        let endpoint = match (str_at(config, "/url"), config.and_then(|c| c.get("service"))) {
+            (Some(url), _) => format!("url {url}"),
+            (None, Some(service)) => {
+                let s = |p| str_at(Some(service), p).unwrap_or_default();
+                // The API server defaults the port to 443.
+                let port = service.get("port").and_then(Value::as_i64).unwrap_or(443);
+                format!("service {}/{}:{port}{}", s("/namespace"), s("/name"), s("/path"))
+            }
+            (None, None) => "(none)".into(),
+        };
+        Conversion {
+            webhook: str_at(conversion, "/strategy") == Some("Webhook"),
+            endpoint,
+            review_versions: conversion
+                .and_then(|c| c.pointer("/webhook/conversionReviewVersions"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The conversion strategy and webhook. The API server converts an object whenever it is read
+/// or written at a version other than the one it is stored at: with `None` it only rewrites
+/// `apiVersion`; with `Webhook` it calls the webhook, and a webhook that does not answer fails
+/// the request (a list fails as a whole).
+fn conversion(old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let (was, now) = (Conversion::of(old), Conversion::of(new));
+    // With one version there is nothing to convert: the API server refuses to drop a version
+    // from spec.versions while status.storedVersions lists it, so every stored object is at the
+    // one version left, and no request names another.
+    let several = version_list(new).len() > 1;
+    let change = |class, message: String| Change::new(class, message).keyword("conversion");
+    match (was.webhook, now.webhook) {
+        (true, false) if several => out.push(
+            change(
+                Class::Breaking,
+                "conversion webhook removed (strategy Webhook → None): objects stored at one version are served \
+                 at another with only apiVersion rewritten"
+                    .into(),
+            )
+            .gone()
+            .help("keep +kgen:conversion:webhook while the CRD has more than one version"),
+        ),
+        (true, false) => out.push(
+            change(
+                Class::Safe,
+                "conversion webhook removed (one version left: nothing to convert)".into(),
+            )
+            .gone(),
+        ),
+        // Not breaking, but from the moment the CRD is applied every read at a version other than
+        // an object's stored one goes to the webhook: if it is not serving yet, those reads fail.
+        (false, true) if several => out.push(
+            change(
+                Class::Warning,
+                "conversion webhook added: reads at a version other than the stored one fail until it serves".into(),
+            )
+            .help("deploy the webhook (with its certificate) before applying this CRD"),
+        ),
+        (false, true) => out.push(change(Class::Safe, "conversion webhook added".into())),
+        (true, true) => {
+            if was.endpoint != now.endpoint {
+                out.push(
+                    change(
+                        Class::Warning,
+                        format!("conversion webhook moved: {} → {}", was.endpoint, now.endpoint),
+                    )
+                    .help("the new endpoint must be serving (with its certificate) before this CRD is applied"),
+                );
+            }
+            for v in was.review_versions.iter().filter(|v| !now.review_versions.contains(v)) {
+                out.push(
+                    change(
+                        Class::Warning,
+                        format!("conversionReviewVersions: `{v}` removed: a webhook that only speaks {v} breaks"),
+                    )
+                    .help("keep it listed until the deployed webhook speaks one of the versions left"),
+                );
+            }
+            for v in now.review_versions.iter().filter(|v| !was.review_versions.contains(v)) {
+                out.push(change(Class::Safe, format!("conversionReviewVersions: `{v}` added")));
+            }
+        }
+        (false, false) => {}
+    }
 }
 
 /// The versions of a CRD, by name.
@@ -126,6 +233,7 @@ fn versions(old: &Value, new: &Value, out: &mut Vec<Change>) {
         let mut changes = Vec::new();
         subresources(ov, nv, &mut changes);
         columns(ov, nv, &mut changes);
+        selectable_fields(ov, nv, &mut changes);
         let schema = |v: &'_ Value| v.pointer("/schema/openAPIV3Schema").cloned().unwrap_or(Value::Null);
         diff_schema(&schema(ov), &schema(nv), &FieldPath::root(), &mut changes);
         out.extend(changes.into_iter().map(|c| with_version(c, name)));
@@ -214,5 +322,40 @@ fn columns(old: &Value, new: &Value, out: &mut Vec<Change>) {
         if !now.iter().any(|(n, _)| n == name) {
             out.push(Change::new(Class::Safe, format!("printer column {name} removed")));
         }
+    }
+}
+
+/// Selectable fields (Kubernetes 1.31+), by `jsonPath`: a field selector on a field that is not
+/// selectable gets 400 Bad Request from the API server.
+fn selectable_fields(old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let list = |v: &Value| -> Vec<String> {
+        v.get("selectableFields")
+            .and_then(Value::as_array)
+            .map(|fs| {
+                fs.iter()
+                    .filter_map(|f| Some(f.get("jsonPath")?.as_str()?.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (was, now) = (list(old), list(new));
+    for path in was.iter().filter(|p| !now.contains(p)) {
+        out.push(
+            Change::new(
+                Class::Breaking,
+                format!("selectable field `{path}` removed: field selectors on it get 400 Bad Request"),
+            )
+            .keyword("selectableFields")
+            .entry(path)
+            .gone()
+            .help("keep its +kubebuilder:selectablefield marker, or drop it in a new version"),
+        );
+    }
+    for path in now.iter().filter(|p| !was.contains(p)) {
+        out.push(
+            Change::new(Class::Safe, format!("new selectable field `{path}`"))
+                .keyword("selectableFields")
+                .entry(path),
+        );
     }
 }

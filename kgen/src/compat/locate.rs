@@ -1,7 +1,8 @@
-//! Where to point a change: the line of a field in a released YAML file (for what the new CRD no
-//! longer has), or the Rust field or marker of the new schema.
+//! Where to point a change: the line of a field (or of `spec.conversion`, or of a selectable
+//! field) in a released YAML file, for what the new CRD no longer has; or the Rust field or
+//! marker of the new schema.
 
-use super::report::{FieldPath, Step};
+use super::report::{Change, FieldPath, Step};
 use crate::diag::Location;
 use crate::schema::Schema;
 use std::path::Path;
@@ -80,9 +81,22 @@ fn child(lines: &[Line], parent: usize, end: usize, key: &str) -> Option<usize> 
     None
 }
 
-/// The line (1-based) and column of the deepest part of `crd` / `version` / `path` found in
-/// `text`, the YAML of a released file; line 1 when not even the CRD is found.
-fn find(text: &str, crd: &str, version: Option<&str>, path: Option<&FieldPath>) -> (usize, usize) {
+/// The item of the sequence under `list` whose `key` is `value`: the line of that key.
+fn list_item(lines: &[Line], list: usize, end: usize, key: &str, value: &str) -> Option<usize> {
+    let base = lines[list].key_indent;
+    (list + 1..end)
+        .take_while(|i| {
+            let l = &lines[*i];
+            l.skip || l.key_indent > base || (l.item && l.indent == base)
+        })
+        .find(|i| lines[*i].key == Some(key) && lines[*i].value == value)
+}
+
+/// The line (1-based) and column of the deepest part of `change`'s CRD / version / path (or
+/// CRD-level `keyword`, or list `entry`) found in `text`, the YAML of a released file; line 1
+/// when not even the CRD is found.
+fn find(text: &str, change: &Change) -> (usize, usize) {
+    let (crd, version, path) = (change.crd.as_str(), change.version.as_deref(), change.path.as_ref());
     let lines: Vec<Line> = text.lines().map(parse).collect();
     let pos = |i: usize| (i + 1, lines[i].key_indent + 1);
     let Some(start) = lines.iter().position(|l| l.key == Some("name") && l.value == crd) else {
@@ -95,7 +109,17 @@ fn find(text: &str, crd: &str, version: Option<&str>, path: Option<&FieldPath>) 
         .skip(start + 1)
         .find(|(_, l)| l.starts_with("---") || l.starts_with("..."))
         .map_or(lines.len(), |(i, _)| i);
-    let Some(version) = version else { return pos(start) };
+    let Some(version) = version else {
+        // `spec.conversion`: at its strategy.
+        let spec = (start..end).find(|i| lines[*i].key == Some("spec") && lines[*i].key_indent == 0);
+        let conversion = spec
+            .filter(|_| change.keyword == Some("conversion"))
+            .and_then(|s| child(&lines, s, end, "conversion"));
+        return match conversion {
+            Some(c) => pos(child(&lines, c, end, "strategy").unwrap_or(c)),
+            None => pos(start),
+        };
+    };
     let Some(versions) = (start..end).find(|i| lines[*i].key == Some("versions")) else {
         return pos(start);
     };
@@ -131,7 +155,18 @@ fn find(text: &str, crd: &str, version: Option<&str>, path: Option<&FieldPath>) 
         .skip(item + 1)
         .find(|(_, l)| !l.skip && (l.indent < d || (l.indent == d && l.item) || l.key_indent <= base && !l.item))
         .map_or(end, |(i, _)| i);
-    let Some(path) = path else { return pos(name_line) };
+    let Some(path) = path else {
+        // A selectable field: at its `jsonPath` entry.
+        let list = (change.keyword == Some("selectableFields"))
+            .then(|| {
+                (item..item_end).find(|i| lines[*i].key == Some("selectableFields") && lines[*i].key_indent == d + 2)
+            })
+            .flatten();
+        let entry = list
+            .zip(change.entry.as_deref())
+            .and_then(|(l, e)| list_item(&lines, l, item_end, "jsonPath", e).or(Some(l)));
+        return pos(entry.unwrap_or(name_line));
+    };
     let schema = (item..item_end).find(|i| lines[*i].key == Some("schema") && lines[*i].key_indent == d + 2);
     let Some(mut at) = schema.and_then(|s| child(&lines, s, item_end, "openAPIV3Schema")) else {
         return pos(name_line);
@@ -152,9 +187,10 @@ fn find(text: &str, crd: &str, version: Option<&str>, path: Option<&FieldPath>) 
     pos(at)
 }
 
-/// Where `crd` / `version` / `path` is in the released `file` (whose text is `text`).
-pub fn in_yaml(file: &Path, text: &str, crd: &str, version: Option<&str>, path: Option<&FieldPath>) -> Location {
-    let (line, column) = find(text, crd, version, path);
+/// Where `change` (its CRD, version and path, or its CRD-level keyword and list entry) is in the
+/// released `file` (whose text is `text`).
+pub fn in_yaml(file: &Path, text: &str, change: &Change) -> Location {
+    let (line, column) = find(text, change);
     Location::new(Arc::new(file.to_path_buf()), line, column)
 }
 

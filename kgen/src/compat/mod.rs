@@ -3,13 +3,15 @@
 //! CRD, version and field path, what would break stored objects or their clients.
 //!
 //! - [`released`] reads the released CRDs (every `*.yaml` / `*.yml`, multi-document allowed);
-//! - [`crd_diff`] matches them by `metadata.name` and compares names, scope and versions
-//!   (a version only in the new CRD is new: listed, not checked);
+//! - [`crd_diff`] matches them by `metadata.name` and compares names, scope, conversion
+//!   (strategy, webhook endpoint, review versions; `caBundle` ignored) and versions (served,
+//!   storage, subresources, printer columns, selectable fields; a version only in the new CRD is
+//!   new: listed, not checked);
 //! - [`schema_diff`] walks each shared version's `openAPIV3Schema` in step, one rule per keyword;
 //! - [`locate`] points each change at the Rust field or marker that made it, or, for what is
 //!   gone, at its line in the released file;
 //! - [`report`] holds the [`Change`]s: breaking ones become error [`crate::diag::Diagnostic`]s,
-//!   safe ones a `safe:` list.
+//!   warnings warning ones, safe ones a `safe:` list.
 //!
 //! Everything compares the generic JSON value of the CRDs, so CRDs written by controller-gen
 //! compare as well as kgen's own.
@@ -26,7 +28,7 @@ pub use report::{Change, Class, CompatReport, FieldPath, Step};
 use crate::builtin::KubeVersion;
 use crate::crd::Crd;
 use crate::diag::{Failed, Location};
-use crate::model::Api;
+use crate::model::{Api, Kind};
 use crate::schema::Schema;
 use crate::schema::build::SchemaBuilder;
 use std::collections::{BTreeMap, HashMap};
@@ -88,6 +90,11 @@ fn locate_all(
     for c in changes.iter_mut().filter(|c| c.class != Class::Safe) {
         let rust = match (new.get(&c.crd), &c.version) {
             _ if !c.in_new => None,
+            // The conversion webhook's marker, when a marker (not the flag) asked for it.
+            (Some(crd), None) if c.keyword == Some("conversion") => Some(
+                crate::crd::conversion_marker(api, kinds_of(api, crd))
+                    .map_or_else(|| crd.location.clone(), |m| m.location.clone()),
+            ),
             (Some(crd), None) => Some(crd.location.clone()),
             (Some(crd), Some(version)) => {
                 let built = schemas
@@ -104,23 +111,21 @@ fn locate_all(
         };
         c.location = rust.or_else(|| {
             let old = released.crds.iter().find(|r| r.name == c.crd)?;
-            Some(locate::in_yaml(
-                &old.file,
-                &old.text,
-                &c.crd,
-                c.version.as_deref(),
-                c.path.as_ref(),
-            ))
+            Some(locate::in_yaml(&old.file, &old.text, c))
         });
     }
 }
 
+/// The kinds (one per version) `crd` is built from.
+fn kinds_of<'a>(api: &'a Api, crd: &'a Crd) -> impl Iterator<Item = &'a Kind> + Clone {
+    api.kinds
+        .iter()
+        .filter(move |k| k.name == crd.kind && api.gv(k.gv).group == crd.group)
+}
+
 /// The new schema of `crd`'s `version` and the location of its Rust type.
 fn version_schema(api: &Api, builder: &mut SchemaBuilder, crd: &Crd, version: &str) -> Option<(Schema, Location)> {
-    let kind = api.kinds.iter().find(|k| {
-        let gv = api.gv(k.gv);
-        k.name == crd.kind && gv.group == crd.group && gv.version == version
-    })?;
+    let kind = kinds_of(api, crd).find(|k| api.gv(k.gv).version == version)?;
     let schema = builder.kind_schema(kind);
     // Its diagnostics were reported when the CRDs were built.
     let _ = builder.take_diagnostics();

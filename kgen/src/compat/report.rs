@@ -90,8 +90,12 @@ pub struct Change {
     pub message: String,
     /// What to do instead (breaking changes and warnings).
     pub help: Option<String>,
-    /// The schema keyword that changed (`maximum`, `default`), to point at the marker that set it.
+    /// The schema keyword that changed (`maximum`, `default`), to point at the marker that set it;
+    /// for a change that is not about a schema field, the CRD field (`conversion`,
+    /// `selectableFields`), to point at its marker or its released line.
     pub keyword: Option<&'static str>,
+    /// The list entry concerned (a selectable field's `jsonPath`), to find its released line.
+    pub entry: Option<String>,
     /// The CEL rule concerned (for `x-kubernetes-validations` changes), to point at its marker.
     pub rule: Option<String>,
     /// True when the new CRD has the field (or version), so the Rust source can be pointed at.
@@ -112,6 +116,7 @@ impl Change {
             message: message.into(),
             help: None,
             keyword: None,
+            entry: None,
             rule: None,
             in_new: true,
             location: None,
@@ -133,6 +138,12 @@ impl Change {
     /// About `keyword`.
     pub fn keyword(mut self, keyword: &'static str) -> Self {
         self.keyword = Some(keyword);
+        self
+    }
+
+    /// About the list entry `entry`.
+    pub fn entry(mut self, entry: impl Into<String>) -> Self {
+        self.entry = Some(entry.into());
         self
     }
 

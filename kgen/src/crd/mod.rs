@@ -143,16 +143,8 @@ fn group_crds(
                 )
             })
             .collect();
-        // Webhook conversion: asked on a version's type, else on a version's module, else by the flag.
-        let on_type = (i..j).find_map(|k| api.ty(api.kinds[k].type_id).marker(Id::ConversionWebhook));
-        let on_module = (i..j).find_map(|k| {
-            api.gv(api.kinds[k].gv)
-                .markers
-                .iter()
-                .find(|m| m.id() == Id::ConversionWebhook)
-        });
-        let conversion = on_type
-            .or(on_module)
+        // Webhook conversion: asked by a marker, else by the flag.
+        let conversion = conversion_marker(api, &api.kinds[i..j])
             .map(conversion::Request::Marker)
             .or(conversion_webhook.then_some(conversion::Request::Flag));
         if let Some(crd) = one_crd(group, name, inputs, kube_version, conversion, diags) {
@@ -161,6 +153,24 @@ fn group_crds(
         i = j;
     }
     crds
+}
+
+/// The `+kgen:conversion:webhook` marker that `kinds` (the versions of one kind) ask for webhook
+/// conversion with: on a version's type, else on a version's module.
+pub fn conversion_marker<'a, I>(api: &'a Api, kinds: I) -> Option<&'a Marker>
+where
+    I: IntoIterator<Item = &'a Kind>,
+    I::IntoIter: Clone,
+{
+    let kinds = kinds.into_iter();
+    let on_type = kinds
+        .clone()
+        .find_map(|k| api.ty(k.type_id).marker(Id::ConversionWebhook));
+    on_type.or_else(|| {
+        kinds
+            .into_iter()
+            .find_map(|k| api.gv(k.gv).markers.iter().find(|m| m.id() == Id::ConversionWebhook))
+    })
 }
 
 fn one_crd(
