@@ -524,14 +524,22 @@ fn kluster_default_kustomization_renders() {
     assert_eq!(
         heads,
         vec![
+            h("Certificate", "kluster-serving-cert", "kluster-system"),
             h("ClusterRole", "kluster-manager-role", ""),
             h("ClusterRoleBinding", "kluster-manager-rolebinding", ""),
             h("CustomResourceDefinition", "klusters.kgen.dev", ""),
             h("Deployment", "kluster-controller-manager", "kluster-system"),
+            h("Issuer", "kluster-selfsigned-issuer", "kluster-system"),
             h("Namespace", "kluster-system", ""),
             h("Role", "kluster-manager-role", "kluster-system"),
             h("RoleBinding", "kluster-leader-election-rolebinding", "kluster-system"),
+            h("Service", "kluster-webhook-service", "kluster-system"),
             h("ServiceAccount", "kluster-controller-manager", "kluster-system"),
+            h(
+                "ValidatingWebhookConfiguration",
+                "kluster-validating-webhook-configuration",
+                ""
+            ),
         ]
     );
     let operator =
@@ -574,6 +582,75 @@ fn kluster_default_kustomization_renders() {
     assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
     assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
     assert!(c["resources"]["requests"].is_object() && c["resources"]["limits"].is_object());
+    // The webhooks: the manager serves them on 9443 with cert-manager's certificate mounted where
+    // `--webhook-cert-dir` looks by default.
+    assert_eq!(
+        c["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "webhook-server")
+            .map(|p| &p["containerPort"]),
+        Some(&json!(9443))
+    );
+    assert_eq!(
+        c["volumeMounts"],
+        json!([{"name": "cert", "mountPath": "/tmp/k8s-webhook-server/serving-certs", "readOnly": true}])
+    );
+    assert_eq!(
+        spec["volumes"],
+        json!([{"name": "cert", "secret": {"secretName": "webhook-server-cert"}}])
+    );
+    let service = find("Service", "kluster-webhook-service");
+    assert_eq!(
+        service["spec"]["ports"],
+        json!([{"name": "webhook", "port": 443, "protocol": "TCP", "targetPort": "webhook-server"}])
+    );
+    let pod_labels = &deploy["spec"]["template"]["metadata"]["labels"];
+    for (k, v) in service["spec"]["selector"].as_object().unwrap() {
+        assert_eq!(&pod_labels[k], v, "the Service selects the manager pods ({k})");
+    }
+    let cert = find("Certificate", "kluster-serving-cert");
+    assert_eq!(
+        cert["spec"],
+        json!({
+            "dnsNames": ["kluster-webhook-service.kluster-system.svc", "kluster-webhook-service.kluster-system.svc.cluster.local"],
+            "issuerRef": {"kind": "Issuer", "name": "kluster-selfsigned-issuer"},
+            "secretName": "webhook-server-cert",
+        })
+    );
+    assert_eq!(
+        find("Issuer", "kluster-selfsigned-issuer")["spec"],
+        json!({"selfSigned": {}})
+    );
+    let service_ref =
+        |path: &str| json!({"name": "kluster-webhook-service", "namespace": "kluster-system", "path": path});
+    let crd = find("CustomResourceDefinition", "klusters.kgen.dev");
+    assert_eq!(crd["spec"]["conversion"]["strategy"], "Webhook");
+    assert_eq!(
+        crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"],
+        service_ref("/convert")
+    );
+    let hooks = find(
+        "ValidatingWebhookConfiguration",
+        "kluster-validating-webhook-configuration",
+    );
+    assert_eq!(
+        hooks["webhooks"][0]["clientConfig"]["service"],
+        service_ref("/validate-kgen-dev-v1beta1-kluster")
+    );
+    for object in [crd, hooks] {
+        assert_eq!(
+            object["metadata"]["annotations"]["cert-manager.io/inject-ca-from"], "kluster-system/kluster-serving-cert",
+            "{object}"
+        );
+    }
+    assert!(
+        text(&o.stderr).trim().is_empty(),
+        "kustomize warned: {}",
+        text(&o.stderr)
+    );
+
     let env: Vec<(&str, &str)> = c["env"]
         .as_array()
         .unwrap()

@@ -890,3 +890,39 @@ fn truncated_and_garbled_markers_never_panic() {
         }
     }
 }
+
+/// `examples/kluster/config/webhook/manifests.yaml` is what `kgen webhook` makes of the operator's
+/// marker (`src/operator/admission.rs`).
+#[test]
+fn kluster_webhooks_are_up_to_date() {
+    let o = kgen(&[
+        "webhook",
+        "--paths",
+        "../examples/kluster/src",
+        "--out",
+        "../examples/kluster/config/webhook",
+        "--check",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "examples/kluster/config/webhook/manifests.yaml is stale; run\n  \
+         cargo run --bin kgen -- webhook --paths examples/kluster/src --out examples/kluster/config/webhook\n{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let manifests = docs(&fs::read_to_string("../examples/kluster/config/webhook/manifests.yaml").unwrap());
+    assert_eq!(manifests.len(), 1, "validating only");
+    assert_eq!(manifests[0]["kind"], "ValidatingWebhookConfiguration");
+    assert_eq!(
+        manifests[0]["webhooks"],
+        json!([{
+            "admissionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"name": "webhook-service", "namespace": "system", "path": "/validate-kgen-dev-v1beta1-kluster"}},
+            "failurePolicy": "Fail",
+            "name": "vkluster-v1beta1.kgen.dev",
+            "rules": [{"apiGroups": ["kgen.dev"], "apiVersions": ["v1beta1"], "operations": ["CREATE", "UPDATE"], "resources": ["klusters"]}],
+            "sideEffects": "None",
+        }])
+    );
+}

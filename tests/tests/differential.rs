@@ -153,7 +153,30 @@ fn kgen_crd() -> Value {
         .filter(|c| c.group == "kgen.dev" && c.kind == "Kluster");
     let crd = kluster.next().expect("kgen produced no CRD for Kluster");
     assert!(kluster.next().is_none(), "kgen produced two CRDs for Kluster");
-    crd.value
+    v1alpha1_alone(crd.value)
+}
+
+/// kube-derive describes one version per derive: the v1alpha1 types are compared, so kgen's CRD
+/// is cut down to what it would be with v1alpha1 alone (no v1beta1, so no conversion webhook, and
+/// v1alpha1 the storage version, not deprecated).
+fn v1alpha1_alone(mut crd: Value) -> Value {
+    let spec = crd["spec"].as_object_mut().expect("spec");
+    assert_eq!(
+        spec["conversion"]["strategy"], "Webhook",
+        "the two versions convert by webhook"
+    );
+    spec.remove("conversion");
+    let versions = spec["versions"].as_array_mut().expect("spec.versions");
+    assert_eq!(
+        versions.iter().map(|v| v["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["v1beta1", "v1alpha1"]
+    );
+    versions.retain(|v| v["name"] == "v1alpha1");
+    let v = versions[0].as_object_mut().unwrap();
+    assert_eq!(v.remove("deprecated"), Some(json!(true)));
+    assert!(v.remove("deprecationWarning").is_some());
+    v.insert("storage".into(), json!(true));
+    crd
 }
 
 fn kube_crd() -> Value {
