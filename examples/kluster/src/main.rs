@@ -1,7 +1,8 @@
 //! The kluster operator.
 //!
 //! ```text
-//! kluster --install-crds --leader-elect          # run against the current kubeconfig context
+//! kluster --install-crds --webhook-port 0        # run against the current kubeconfig context
+//! kluster --leader-elect                         # in the cluster (config/default): webhooks on 9443
 //! kluster demo                                   # everything in one process, no cluster needed
 //! ```
 
@@ -26,10 +27,11 @@ struct Cli {
 }
 
 const EXAMPLES: &str = "Examples:
-  kluster --install-crds                  run against the current kubeconfig context
+  kluster --install-crds --webhook-port 0  run against the current kubeconfig context, no webhooks
+  kluster --leader-elect                   in the cluster: webhooks on 9443, certificate from
+                                           /tmp/k8s-webhook-server/serving-certs
   kluster --leader-elect --namespace team  one namespace, leader election on
-  kluster --webhook-port 0                no webhooks (a single-version deployment)
-  kluster demo                            the whole life cycle in one process, no cluster needed";
+  kluster demo                             the whole life cycle in one process, no cluster needed";
 
 #[derive(Subcommand, Debug)]
 enum Command {

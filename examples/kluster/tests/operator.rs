@@ -229,6 +229,13 @@ async fn lost_create_response_then_restart_makes_exactly_one_cluster() {
         times: 1,
         kind: FaultKind::ProcessThenFail { status: 500 },
     });
+    // Until it is killed, the first operator cannot find the cluster by its tag either (however
+    // late this test gets to kill it on a loaded machine).
+    env.standin.inject(Fault {
+        operation: Some("list_clusters".into()),
+        times: 10_000,
+        kind: FaultKind::ServerError { status: 503 },
+    });
     let first = env.start_operator();
     env.create_kluster("delta", 1).await;
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -245,6 +252,7 @@ async fn lost_create_response_then_restart_makes_exactly_one_cluster() {
             .is_none()
     );
 
+    env.standin.clear_faults();
     let second = env.start_operator();
     let running = env.wait_for("delta", WAIT, is_running).await;
     assert_eq!(env.standin.clusters().len(), 1, "exactly one cluster exists");
