@@ -235,6 +235,12 @@ impl Checker<'_> {
 
     fn field(&mut self, id: u64, operand: &Ty, field: &str) -> Ty {
         match operand {
+            // cel-go selects through an optional and keeps the result optional (`oldSelf.x` with
+            // optionalOldSelf is `optional(type of x)`).
+            Ty::Optional(inner) => match self.field(id, inner, field) {
+                Ty::Error => Ty::Error,
+                t => Ty::Optional(Arc::new(t)),
+            },
             Ty::Object(o) => match o.fields.get(field) {
                 Some(t) => t.clone(),
                 None => self.err(id, format!("undefined field '{field}'")),

@@ -307,3 +307,35 @@ fn regex_literals_are_checked_in_gos_dialect() {
             .is_empty()
     );
 }
+
+#[test]
+fn fields_select_through_an_optional_old_self() {
+    let r = |rule: &str| Rule {
+        rule: rule.into(),
+        optional_old_self: Some(true),
+        ..Default::default()
+    };
+    let site = Site {
+        node: &spec(),
+        resource_root: false,
+        cardinality: Some(1),
+        minor: 37,
+    };
+    for ok in [
+        "oldSelf.name.orValue(self.name) == self.name",
+        "!has(oldSelf.note) || oldSelf.note.hasValue()",
+        "!oldSelf.hasValue() || self.replicas >= oldSelf.value().replicas",
+        "oldSelf.?name.orValue('') != 'x'",
+        "oldSelf.tags.orValue([]).size() <= self.tags.size()",
+    ] {
+        let e = compile(&r(ok), &site).errors;
+        assert!(e.is_empty(), "{ok}: {e:?}");
+    }
+    let e = compile(&r("self.name == oldSelf.name"), &site).errors;
+    assert!(
+        e[0].contains("found no matching overload for '_==_' applied to '(string, optional_type(string))'"),
+        "{e:?}"
+    );
+    let e = compile(&r("oldSelf.nope.hasValue()"), &site).errors;
+    assert!(e[0].contains("undefined field 'nope'"), "{e:?}");
+}
