@@ -1116,6 +1116,15 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `kgen crd` on the Kluster API with `output` (`--stdout`, or `--out DIR` and maybe `--check`),
+/// compared with the released CRDs in `released`.
+fn kluster_crd_against(output: &[&str], released: &str) -> Output {
+    let mut args = vec!["crd", "--paths", KLUSTER_API];
+    args.extend_from_slice(output);
+    args.extend(["--compat-with", released]);
+    kgen(&args)
+}
+
 #[test]
 fn cli_breaking_change_exits_1_and_writes_nothing() {
     let rel = released(|t| t.replacen("maximum: 512", "maximum: 1000", 1));
@@ -1123,15 +1132,7 @@ fn cli_breaking_change_exits_1_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().join("bases");
     let out_path = out_dir.to_str().unwrap();
-    let o = kgen(&[
-        "crd",
-        "--paths",
-        KLUSTER_API,
-        "--out",
-        out_path,
-        "--compat-with",
-        rel_path,
-    ]);
+    let o = kluster_crd_against(&["--out", out_path], rel_path);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
@@ -1147,19 +1148,10 @@ fn cli_breaking_change_exits_1_and_writes_nothing() {
     assert!(!out_dir.exists(), "nothing written");
 
     // --stdout prints no CRD, --check compares nothing: both fail the same way.
-    let o = kgen(&["crd", "--paths", KLUSTER_API, "--stdout", "--compat-with", rel_path]);
+    let o = kluster_crd_against(&["--stdout"], rel_path);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(text(&o.stdout), "");
-    let o = kgen(&[
-        "crd",
-        "--paths",
-        KLUSTER_API,
-        "--out",
-        out_path,
-        "--check",
-        "--compat-with",
-        rel_path,
-    ]);
+    let o = kluster_crd_against(&["--out", out_path, "--check"], rel_path);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("maximum lowered: 1000 → 512"));
     assert!(!out_dir.exists());
@@ -1169,15 +1161,7 @@ fn cli_breaking_change_exits_1_and_writes_nothing() {
 fn cli_safe_changes_are_listed_and_the_files_written() {
     let rel = released(|t| t.replacen("maximum: 512", "maximum: 100", 1));
     let out = tempfile::tempdir().unwrap();
-    let o = kgen(&[
-        "crd",
-        "--paths",
-        KLUSTER_API,
-        "--out",
-        out.path().to_str().unwrap(),
-        "--compat-with",
-        rel.path().to_str().unwrap(),
-    ]);
+    let o = kluster_crd_against(&["--out", out.path().to_str().unwrap()], rel.path().to_str().unwrap());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
@@ -1192,15 +1176,7 @@ fn cli_safe_changes_are_listed_and_the_files_written() {
 fn cli_conversion_warnings_exit_0_and_breaking_selectable_fields_exit_1() {
     let rel = released(|t| t.replacen("name: webhook-service", "name: old-webhook-service", 1));
     let out = tempfile::tempdir().unwrap();
-    let o = kgen(&[
-        "crd",
-        "--paths",
-        KLUSTER_API,
-        "--out",
-        out.path().to_str().unwrap(),
-        "--compat-with",
-        rel.path().to_str().unwrap(),
-    ]);
+    let o = kluster_crd_against(&["--out", out.path().to_str().unwrap()], rel.path().to_str().unwrap());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
@@ -1220,14 +1196,7 @@ fn cli_conversion_warnings_exit_0_and_breaking_selectable_fields_exit_1() {
             1,
         )
     });
-    let o = kgen(&[
-        "crd",
-        "--paths",
-        KLUSTER_API,
-        "--stdout",
-        "--compat-with",
-        rel.path().to_str().unwrap(),
-    ]);
+    let o = kluster_crd_against(&["--stdout"], rel.path().to_str().unwrap());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr)
@@ -1245,14 +1214,7 @@ fn cli_output_is_deterministic() {
             .replacen("- kl\n", "- kl\n    - klu\n", 1)
     });
     let run = || {
-        let o = kgen(&[
-            "crd",
-            "--paths",
-            KLUSTER_API,
-            "--stdout",
-            "--compat-with",
-            rel.path().to_str().unwrap(),
-        ]);
+        let o = kluster_crd_against(&["--stdout"], rel.path().to_str().unwrap());
         text(&o.stderr)
     };
     let first = run();
